@@ -1,0 +1,77 @@
+"""Every check on raw user input lives here; internals assume valid input."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_label_array", "check_iterations", "check_method"]
+
+
+def as_label_array(mask, name: str = "mask") -> np.ndarray:
+    """Return ``mask`` as a 2D/3D non-negative integer (or bool) numpy array.
+
+    The caller's array is never modified (read-only arrays are fine).
+
+    Raises
+    ------
+    TypeError
+        For complex, object, string or other non-numeric arrays.
+    ValueError
+        For wrong dimensionality, NaN/inf, non-integral floats or negative ids.
+    """
+    arr = np.asarray(mask)
+    if arr.dtype == object or arr.dtype.kind in "cUSVMm":
+        raise TypeError(
+            f"`{name}` must be a boolean or integer label array; got dtype {arr.dtype}. "
+            "Convert it to integer labels first (e.g. `mask.astype(np.uint32)` or `mask > 0`)."
+        )
+    if arr.ndim not in (2, 3):
+        raise ValueError(
+            f"`{name}` must be 2D or 3D; got shape {arr.shape} ({arr.ndim}D). "
+            "Take a single channel/time point first (e.g. `mask[0]`), or convert RGB images to labels."
+        )
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ValueError(f"`{name}` contains NaN or inf; it must hold integer label ids (0 = background).")
+        if not np.array_equal(arr, np.round(arr)):
+            raise ValueError(
+                f"`{name}` holds non-integral floats (e.g. a probability map); threshold it first, "
+                f"e.g. `{name} > 0.5`."
+            )
+    if arr.dtype.kind in "if" and arr.size and arr.min() < 0:
+        raise ValueError(f"`{name}` holds negative label ids (min {arr.min()}); ids must be >= 0 with 0 as background.")
+    if arr.dtype.kind == "f":
+        top = arr.max() if arr.size else 0
+        if top > np.iinfo(np.uint64).max:
+            raise ValueError(f"`{name}` holds label ids above the uint64 range (max {top}).")
+        arr = arr.astype(_uint_for(int(top)))
+    return arr
+
+
+def _uint_for(top: int):
+    for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if top <= np.iinfo(dt).max:
+            return dt
+    return np.uint64
+
+
+def output_dtype(arr: np.ndarray):
+    """Unsigned dtype of the result: uint8 for bool, the same width otherwise."""
+    if arr.dtype == bool:
+        return np.dtype(np.uint8)
+    if arr.dtype.kind == "u":
+        return arr.dtype
+    return np.dtype(f"uint{arr.dtype.itemsize * 8}")
+
+
+def check_iterations(iterations) -> int | None:
+    if iterations is None:
+        return None
+    if isinstance(iterations, (bool, np.bool_)) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
+        raise ValueError(f"`iterations` must be a positive integer or None (as many as needed); got {iterations!r}.")
+    return int(iterations)
+
+
+def check_method(method: str, names) -> str:
+    if not isinstance(method, str) or method.lower() not in names:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(names)}.")
+    return method.lower()

@@ -1,0 +1,132 @@
+"""The one public entry point: :func:`skeletonize`."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from ._validate import as_label_array, check_iterations, check_method, output_dtype
+
+__all__ = ["skeletonize", "available_methods", "METHODS"]
+
+#: method name -> (module, description); modules are imported on first use
+METHODS: dict[str, tuple[str, str]] = {
+    "skelite": ("napari_skelite.methods.skelite", "learned iterative thinning (Skelite)"),
+    "boolean": ("napari_skelite.methods.boolean", "Boolean-predicate topology-preserving thinning"),
+    "morphological": ("napari_skelite.methods.morphological", "clDice morphological soft skeleton"),
+    "classic": ("napari_skelite.methods.classic", "scikit-image skeletonize (Zhang 2D / Lee 3D)"),
+}
+
+_MARGIN = 1  # background added around each object's bounding box
+
+
+def available_methods() -> list[str]:
+    """Names accepted by ``skeletonize(method=...)``."""
+    return list(METHODS)
+
+
+def _run_method(method):
+    return importlib.import_module(METHODS[method][0]).run
+
+
+def skeletonize(
+    mask,
+    method: str = "skelite",
+    iterations: int | None = None,
+    device: Any = "auto",
+    return_steps: bool = False,
+    *,
+    weights=None,
+    guard: bool = False,
+    callback: Callable[[int, int], None] | None = None,
+):
+    """Thin every object of a 2D or 3D label image to a one-pixel-wide skeleton.
+
+    Each label id is thinned on its own (on its bounding box plus a one-pixel
+    background margin), so touching objects stay apart, and the skeleton keeps
+    the id. The image border counts as background for every method.
+
+    Parameters
+    ----------
+    mask : (M, N) or (P, M, N) array_like of bool or non-negative int
+        0 is background; every other value is one object. Integral floats are
+        accepted. The array is never modified.
+    method : {"skelite", "boolean", "morphological", "classic"}
+    iterations : int, optional
+        ``None`` runs thinning methods to convergence and gives Skelite just
+        enough iterations to reach the thickest object.
+    device : {"auto", "cpu", "cuda", "mps"} or torch.device
+    return_steps : bool
+        Also return every iteration's state.
+    weights : path or SkeliteNet, optional
+        Skelite weights; default ``weights/skelite_{2,3}d.pt``.
+    guard : bool
+        Skelite only: apply the network's deletions only at simple non-end
+        points (Betti numbers then are preserved exactly).
+    callback : callable, optional
+        ``callback(done, total)`` after each object; raise in it to cancel.
+
+    Returns
+    -------
+    skeleton : ndarray, same shape as `mask`, unsigned int
+        Skeleton points keep their label id; others are 0.
+    steps : (n_steps + 1, *mask.shape) ndarray, only with ``return_steps``
+        ``steps[0]`` is the input labels; objects that finish early repeat
+        their final state.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For unusable input (see :func:`napari_skelite._validate.as_label_array`).
+    FileNotFoundError
+        If Skelite weights are missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((7, 9), dtype=np.uint8)
+    >>> mask[2:5, 1:8] = 3
+    >>> skel = skeletonize(mask, method="boolean")
+    >>> skel.shape, skel.dtype, sorted(np.unique(skel).tolist())
+    ((7, 9), dtype('uint8'), [0, 3])
+    """
+    method = check_method(method, available_methods())
+    arr = as_label_array(mask)
+    iterations = check_iterations(iterations)
+    out = np.zeros(arr.shape, output_dtype(arr))
+    ids, compact = np.unique(arr, return_inverse=True)
+    compact = compact.reshape(arr.shape)
+    if ids.size and ids[0] == 0:
+        ids = ids[1:]
+    else:
+        compact = compact + 1
+    per_object = []
+    if ids.size:
+        from .device import resolve_device
+
+        dev = resolve_device(device) if method != "classic" else "cpu"
+        run = _run_method(method)
+        kw = {"weights": weights, "guard": guard} if method == "skelite" else {}
+        boxes = ndimage.find_objects(compact)
+        for i, (label, box) in enumerate(zip(ids, boxes)):
+            crop = compact[box] == i + 1
+            crop = np.pad(crop, _MARGIN)
+            skel, steps = run(crop, iterations=iterations, device=dev, return_steps=return_steps, **kw)
+            inner = tuple(slice(_MARGIN, -_MARGIN) for _ in range(arr.ndim))
+            out[box][skel[inner]] = label
+            if return_steps:
+                per_object.append((label, box, [s[inner] for s in steps]))
+            if callback is not None:
+                callback(i + 1, len(ids))
+    if not return_steps:
+        return out
+    n = max((len(s) for _, _, s in per_object), default=1)
+    steps = np.zeros((n,) + arr.shape, out.dtype)
+    for label, box, states in per_object:
+        for j in range(n):
+            st = states[min(j, len(states) - 1)]
+            steps[(j,) + box][st] = label
+    return out, steps

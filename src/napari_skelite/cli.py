@@ -1,0 +1,110 @@
+"""Command line: ``napari-skelite skeletonize | compare | demo | train``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .api import METHODS
+
+__all__ = ["main"]
+
+
+def _cmd_skeletonize(a):
+    from .api import skeletonize
+    from .io import read_labels, write_labels
+
+    mask = read_labels(a.input)
+    skel = skeletonize(mask, a.method, a.iterations, a.device, guard=a.guard, weights=a.weights)
+    write_labels(a.output, skel, overwrite=a.overwrite)
+    print(f"wrote {a.output}: {int((skel > 0).sum())} skeleton points, method {a.method}")
+
+
+def _cmd_compare(a):
+    from .io import read_labels
+    from .metrics import compare_methods, format_table
+
+    mask = read_labels(a.input)
+    rows = compare_methods(mask, a.methods, device=a.device, weights=a.weights)
+    print(format_table(rows))
+
+
+def _cmd_demo(a):
+    from .demo import run_demo
+
+    run_demo(Path(a.out), device=a.device)
+
+
+def _cmd_train(a):
+    from tqdm import tqdm
+
+    from .training.loop import TrainConfig, train
+
+    out = a.out or f"weights/skelite_{a.dim}d.pt"
+    data = {"crop": a.crop} if a.crop else {}
+    if a.size:
+        data["size"] = a.size
+    cfg = TrainConfig(ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
+                      val_samples=a.val_samples, threads=a.threads, cache=a.cache,
+                      checkpoint_every=a.checkpoint_every, data=data)
+    card = train(cfg, progress=tqdm, log=tqdm.write)
+    print(f"saved {out}; validation: {card['validation']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="napari-skelite", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    methods = list(METHODS)
+
+    s = sub.add_parser("skeletonize", help="skeletonize a label image file (tif, npy, png, nii.gz)")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.add_argument("--method", choices=methods, default="boolean")
+    s.add_argument("--iterations", type=int, default=None)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--weights", default=None, help="Skelite weights file (default: shipped weights)")
+    s.add_argument("--guard", action="store_true", help="Skelite: enforce topology preservation")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    s.set_defaults(func=_cmd_skeletonize)
+
+    c = sub.add_parser("compare", help="print the metrics table of all methods on one file")
+    c.add_argument("input")
+    c.add_argument("--methods", nargs="+", choices=methods, default=None)
+    c.add_argument("--device", default="auto")
+    c.add_argument("--weights", default=None)
+    c.set_defaults(func=_cmd_compare)
+
+    d = sub.add_parser("demo", help="run all methods on built-in synthetic data; table + PNG figure")
+    d.add_argument("--out", default="skelite-demo", help="output folder (default: ./skelite-demo)")
+    d.add_argument("--device", default="auto")
+    d.set_defaults(func=_cmd_demo)
+
+    t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data")
+    t.add_argument("--dim", type=int, choices=(2, 3), required=True)
+    t.add_argument("--out", default=None)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--steps", type=int, default=1500)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--samples", type=int, default=2000)
+    t.add_argument("--val-samples", type=int, default=32)
+    t.add_argument("--crop", type=int, default=None)
+    t.add_argument("--size", type=int, default=None)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--cache", default=None, help="folder to cache generated teacher targets")
+    t.add_argument("--checkpoint-every", type=int, default=100)
+    t.set_defaults(func=_cmd_train)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
+        print(f"napari-skelite: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

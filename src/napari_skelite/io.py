@@ -1,0 +1,94 @@
+"""Reading and writing label images (tif, npy, png, nii.gz), atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["read_labels", "write_labels", "SUFFIXES"]
+
+SUFFIXES = (".tif", ".tiff", ".npy", ".png", ".nii", ".nii.gz")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for s in SUFFIXES:
+        if name.endswith(s):
+            return s
+    raise ValueError(f"unsupported file type {path.name!r}; use one of {', '.join(SUFFIXES)}.")
+
+
+def _nibabel():
+    try:
+        import nibabel
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ValueError("reading/writing NIfTI needs nibabel: pip install 'napari-skelite[nifti]'.") from e
+    return nibabel
+
+
+def read_labels(path) -> np.ndarray:
+    """Read a 2D/3D label or mask image; PNG/RGB images are reduced to their first channel."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file not found: {path}")
+    if suffix == ".npy":
+        arr = np.load(path, allow_pickle=False)
+    elif suffix in (".tif", ".tiff"):
+        import tifffile
+
+        arr = tifffile.imread(path)
+    elif suffix == ".png":
+        import imageio.v3 as iio
+
+        arr = iio.imread(path)
+        if arr.ndim == 3:
+            arr = arr[..., 0]
+    else:
+        arr = np.asarray(_nibabel().load(path).dataobj)
+    if arr.dtype.kind == "f" and set(np.unique(arr).tolist()) <= {0.0, 1.0}:
+        arr = arr.astype(np.uint8)
+    return arr
+
+
+def write_labels(path, data: np.ndarray, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        For an unknown extension.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".npy":
+            np.save(tmp, data)
+        elif suffix in (".tif", ".tiff"):
+            import tifffile
+
+            tifffile.imwrite(tmp, data, compression="zlib")
+        elif suffix == ".png":
+            import imageio.v3 as iio
+
+            if data.ndim != 2:
+                raise ValueError("PNG holds 2D images only; use .tif or .npy for 3D.")
+            out = data if data.max(initial=0) > 1 else (data > 0).astype(np.uint8) * 255
+            iio.imwrite(tmp, out.astype(np.uint16 if out.max(initial=0) > 255 else np.uint8), extension=".png")
+        else:
+            nib = _nibabel()
+            nib.save(nib.Nifti1Image(np.asarray(data), np.eye(4)), tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

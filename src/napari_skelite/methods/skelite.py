@@ -1,0 +1,75 @@
+"""The learned Skelite method on one binary object."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from ..model import Skelite
+
+__all__ = ["run", "guarded"]
+
+_CACHE: dict = {}
+
+
+def _model(ndim, device, weights):
+    from ..weights import default_weights_path, load_network
+
+    if isinstance(weights, torch.nn.Module):
+        net = weights.to(device)
+        return Skelite(ndim, net).to(device).eval()
+    path = default_weights_path(ndim) if weights is None else weights
+    key = (str(path), ndim, str(device))
+    if key not in _CACHE:
+        _CACHE[key] = Skelite(ndim, load_network(path, ndim, device)).eval()
+    return _CACHE[key]
+
+
+def guarded(s_before: torch.Tensor, s_after: torch.Tensor) -> torch.Tensor:
+    """Apply the network's deletions only where they keep the topology.
+
+    A proposal (``s_after <= 0.5`` where ``s_before > 0.5``) is carried out only
+    at simple points that are not end points, subfield by subfield.
+    """
+    from .boolean import thin
+
+    out = torch.empty_like(s_before)
+    for b in range(s_before.shape[0]):
+        before = s_before[b, 0] > 0.5
+        prop = before & (s_after[b, 0] <= 0.5)
+        out[b, 0] = thin(before, None, proposals=prop).to(s_before.dtype)
+    return out
+
+
+def _keep_lost_objects(mask, skel):
+    """Represent each component the network erased entirely by its most central point."""
+    structure = np.ones((3,) * mask.ndim, bool)
+    lab, n = ndimage.label(mask, structure)
+    if n == 0:
+        return skel
+    hit = ndimage.maximum(skel, lab, np.arange(1, n + 1))
+    lost = np.flatnonzero(~np.asarray(hit, bool)) + 1
+    if lost.size:
+        dist = ndimage.distance_transform_cdt(mask, "taxicab")
+        for i in lost:
+            pos = ndimage.maximum_position(dist, lab, i)
+            skel[pos] = True
+    return skel
+
+
+def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, **kw):
+    model = _model(mask.ndim, device, weights)
+    x = torch.as_tensor(np.ascontiguousarray(mask), dtype=torch.float32, device=device)[None, None]
+    states = []
+    with torch.inference_mode():
+        s = x
+        for s in model.iterate(x, iterations, guarded if guard else None):
+            if return_steps:
+                states.append((s[0, 0] > 0.5).cpu().numpy())
+        skel = (s[0, 0] > 0.5).cpu().numpy()
+    skel = _keep_lost_objects(mask, skel)
+    if return_steps:
+        steps = [mask.astype(bool)] + states
+        steps[-1] = skel.copy() if len(steps) > 1 else steps[-1]
+        return skel, steps
+    return skel, None

@@ -1,0 +1,158 @@
+"""Topology, thinness and agreement metrics of skeletons (numpy/scipy/scikit-image)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = [
+    "betti_numbers",
+    "betti_errors",
+    "thinness",
+    "cldice",
+    "coverage",
+    "compare_methods",
+]
+
+
+def _full(ndim):
+    return np.ones((3,) * ndim, bool)
+
+
+def betti_numbers(mask) -> tuple[int, ...]:
+    """Betti numbers of the foreground (8/26-connected; background 4/6).
+
+    Returns
+    -------
+    (b0, b1) in 2D, (b0, b1, b2) in 3D.
+    """
+    m = np.pad(np.asarray(mask) > 0, 1)
+    b0 = ndimage.label(m, _full(m.ndim))[1]
+    nbg = ndimage.label(~m)[1]  # cross structure: 4/6-connected background
+    if m.ndim == 2:
+        return b0, nbg - 1
+    from skimage.measure import euler_number
+
+    b2 = nbg - 1
+    chi = euler_number(m, connectivity=3)
+    return b0, b0 + b2 - chi, b2
+
+
+def _labels(a):
+    a = np.asarray(a)
+    return [i for i in np.unique(a) if i != 0] if a.dtype != bool else [True]
+
+
+def betti_errors(skeleton, mask) -> tuple[int, int]:
+    """``(|b0(skel) - b0(mask)|, |b1(skel) - b1(mask)|)`` summed over label ids."""
+    skeleton, mask = np.asarray(skeleton), np.asarray(mask)
+    e0 = e1 = 0
+    if mask.dtype == bool or skeleton.dtype == bool:
+        pairs = [(skeleton > 0, mask > 0)]
+    else:
+        pairs = [(skeleton == i, mask == i) for i in _labels(mask)]
+    for s, m in pairs:
+        bs, bm = betti_numbers(s), betti_numbers(m)
+        e0 += abs(bs[0] - bm[0])
+        e1 += abs(bs[1] - bm[1])
+    return e0, e1
+
+
+def thinness(skeleton) -> float:
+    """Share of skeleton points inside a fully-on 2x2 (2x2x2) block; 0 for a thin skeleton."""
+    s = np.asarray(skeleton) > 0
+    if not s.any():
+        return 0.0
+    block = ndimage.binary_erosion(s, np.ones((2,) * s.ndim, bool), origin=0, border_value=0)
+    # ``block`` marks the low corner of each full block; spread to all its points
+    inside = ndimage.binary_dilation(block, np.ones((2,) * s.ndim, bool), origin=-1) & s
+    return float(inside.sum() / s.sum())
+
+
+def _dilate(a, tolerance):
+    if tolerance <= 0:
+        return a
+    return ndimage.binary_dilation(a, _full(a.ndim), iterations=int(tolerance))
+
+
+def cldice(skel_a, skel_b, mask_a=None, mask_b=None, tolerance: int = 1) -> float:
+    """clDice between two skeletons (Shit et al.).
+
+    ``Tprec = |A ∩ V_b| / |A|`` and ``Tsens = |B ∩ V_a| / |B|``, with ``V`` the
+    masks when given, else each skeleton dilated by ``tolerance`` points.
+    """
+    a, b = np.asarray(skel_a) > 0, np.asarray(skel_b) > 0
+    va = np.asarray(mask_a) > 0 if mask_a is not None else _dilate(a, tolerance)
+    vb = np.asarray(mask_b) > 0 if mask_b is not None else _dilate(b, tolerance)
+    if not a.any() and not b.any():
+        return 1.0
+    if not a.any() or not b.any():
+        return 0.0
+    tprec = (a & vb).sum() / a.sum()
+    tsens = (b & va).sum() / b.sum()
+    return float(2 * tprec * tsens / max(tprec + tsens, 1e-12))
+
+
+def coverage(skeleton, reference, tolerance: int = 2) -> float:
+    """Share of ``reference`` points within ``tolerance`` of ``skeleton``."""
+    s, r = np.asarray(skeleton) > 0, np.asarray(reference) > 0
+    if not r.any():
+        return 1.0
+    return float((r & _dilate(s, tolerance)).sum() / r.sum())
+
+
+def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) -> list[dict]:
+    """Run several methods on one input and measure each.
+
+    Returns
+    -------
+    list of dict, one per method, with ``method``, ``b0_error``, ``b1_error``,
+    ``thinness``, ``pixels``, ``size_vs_classic``, ``coverage_classic``,
+    ``cldice_vs_<reference>`` and ``time_s``. A method that fails (e.g. missing
+    weights) has its ``error`` filled in.
+    """
+    from .api import available_methods, skeletonize
+
+    methods = list(methods or available_methods())
+    order = [reference, "classic"] + [m for m in methods if m not in (reference, "classic")]
+    results, rows = {}, {}
+    for m in order:
+        t0 = time.perf_counter()
+        try:
+            results[m] = skeletonize(mask, m, **kwargs)
+            rows[m] = {"method": m, "time_s": time.perf_counter() - t0}
+        except (FileNotFoundError, ValueError) as e:
+            rows[m] = {"method": m, "error": str(e)}
+    ref = results.get(reference)
+    classic = results.get("classic")
+    out = []
+    for m in methods:
+        row = rows[m]
+        if m in results:
+            s = results[m]
+            row["b0_error"], row["b1_error"] = betti_errors(s, mask)
+            row["thinness"] = thinness(s)
+            row["pixels"] = int((s > 0).sum())
+            if classic is not None:
+                row["size_vs_classic"] = row["pixels"] / max(1, int((classic > 0).sum()))
+                row["coverage_classic"] = coverage(s, classic, 2)
+            if ref is not None:
+                row[f"cldice_vs_{reference}"] = cldice(s, ref)
+        out.append(row)
+    return out
+
+
+def format_table(rows: list[dict]) -> str:
+    """Plain-text table of :func:`compare_methods` rows."""
+    cols = ["method"] + sorted({k for r in rows for k in r} - {"method", "error"}, key=_col_order) + ["error"]
+    cols = [c for c in cols if any(c in r for r in rows)]
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    table = [cols] + [[fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table)
+
+
+def _col_order(c):
+    pref = ["b0_error", "b1_error", "thinness", "pixels", "size_vs_classic", "coverage_classic"]
+    return (pref.index(c) if c in pref else len(pref), c)

@@ -1,0 +1,119 @@
+"""Seeded synthetic vessel-like masks: random Bezier-curve tubes in 2D and 3D (numpy only)."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask"]
+
+
+def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:
+    """Points of the Bezier curve with control points ``ctrl`` (K, ndim) at ``n`` samples."""
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    pts = ctrl.astype(float)
+    while len(pts) > 1:  # de Casteljau
+        pts = pts[:-1, None] * (1 - t[None]) + pts[1:, None] * t[None] if pts.ndim == 2 else pts[:-1] * (1 - t) + pts[1:] * t
+    return pts[0]
+
+
+def bezier_curves(
+    shape,
+    n_curves: int = 8,
+    radius=(1.0, 6.0),
+    *,
+    branching: float = 0.7,
+    degree: int = 3,
+    taper: bool = True,
+    margin: int = 4,
+    seed=None,
+):
+    """Centre lines and radii of random Bezier tubes.
+
+    Returns
+    -------
+    points : (P, ndim) float array of centre-line samples
+    radii : (P,) float array
+    """
+    rng = np.random.default_rng(seed)
+    shape = np.asarray(shape)
+    lo, hi = margin, shape - 1 - margin
+    pts_all, rad_all = [], []
+    for i in range(n_curves):
+        if i and pts_all and rng.random() < branching:  # branch off an existing curve
+            j = rng.integers(len(pts_all))
+            k = rng.integers(len(pts_all[j]))
+            start, r0 = pts_all[j][k], rad_all[j][k]
+            r0 = max(radius[0], r0 * rng.uniform(0.5, 1.0))
+        else:
+            start = rng.uniform(lo, hi)
+            r0 = rng.uniform(*radius)
+        end = rng.uniform(lo, hi)
+        mids = [start + (end - start) * f + rng.normal(0, 0.25 * np.linalg.norm(end - start) + 1, len(shape))
+                for f in np.sort(rng.uniform(0.2, 0.8, degree - 1))]
+        ctrl = np.clip(np.array([start, *mids, end]), lo, hi)
+        length = np.linalg.norm(np.diff(ctrl, axis=0), axis=1).sum()
+        pts = _bezier(ctrl, max(4, int(2 * length)))
+        r1 = max(radius[0], r0 * rng.uniform(0.4, 1.0)) if taper else r0
+        pts_all.append(pts)
+        rad_all.append(np.linspace(r0, r1, len(pts)))
+    if not pts_all:
+        return np.zeros((0, len(shape))), np.zeros(0)
+    return np.concatenate(pts_all), np.concatenate(rad_all)
+
+
+def render_tubes(shape, points, radii, scale: float = 1.0) -> np.ndarray:
+    """Rasterise tubes: a pixel is inside when within the radius of its nearest centre point."""
+    shape = tuple(int(s) for s in shape)
+    centre = np.zeros(shape, bool)
+    rmap = np.zeros(shape, float)
+    idx = np.clip(np.round(points).astype(int), 0, np.array(shape) - 1)
+    order = np.argsort(radii)  # larger radius wins where samples share a pixel
+    centre[tuple(idx[order].T)] = True
+    rmap[tuple(idx[order].T)] = radii[order] * scale
+    if not centre.any():
+        return centre
+    dist, near = ndimage.distance_transform_edt(~centre, return_indices=True)
+    return dist <= rmap[tuple(near)]
+
+
+def bezier_tree(shape=(256, 256), n_curves: int = 8, radius=(1.0, 6.0), seed=None, **kw) -> np.ndarray:
+    """A random vessel-like tree of Bezier tubes as a boolean mask (2D or 3D).
+
+    Examples
+    --------
+    >>> m = bezier_tree((64, 64), n_curves=3, seed=0)
+    >>> m.shape, m.dtype, bool(m.any())
+    ((64, 64), dtype('bool'), True)
+    """
+    pts, rad = bezier_curves(shape, n_curves, radius, seed=seed, **kw)
+    return render_tubes(shape, pts, rad)
+
+
+def silhouette(shape=(128, 160), seed=0) -> np.ndarray:
+    """A thick animal-like silhouette (body, head, legs, tail): unlike any training tube."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    yy, xx = np.mgrid[:h, :w]
+    body = ((yy - 0.45 * h) / (0.18 * h)) ** 2 + ((xx - 0.5 * w) / (0.3 * w)) ** 2 <= 1
+    head = ((yy - 0.25 * h) / (0.1 * h)) ** 2 + ((xx - 0.8 * w) / (0.08 * w)) ** 2 <= 1
+    neck = (np.abs(yy - (0.45 * h - (xx - 0.65 * w) * 1.1)) < 0.07 * h) & (xx > 0.6 * w) & (xx < 0.8 * w)
+    m = body | head | neck
+    for fx in (0.3, 0.4, 0.6, 0.68):
+        x0 = fx * w + rng.uniform(-2, 2)
+        m |= (np.abs(xx - x0) < 0.03 * w + 1) & (yy > 0.5 * h) & (yy < 0.9 * h)
+    m |= (np.abs(yy - (0.4 * h + (0.2 * w - xx) * 0.5)) < 2.5) & (xx < 0.22 * w) & (xx > 0.05 * w)
+    return m
+
+
+def text_mask(text: str = "Skelite", height: int = 96, stroke: int = 2) -> np.ndarray:
+    """Text strokes (PIL's built-in font, upscaled and thickened) as a boolean mask."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (8 * len(text) + 8, 16))
+    ImageDraw.Draw(img).text((4, 2), text, fill=255)
+    small = np.array(img) > 0
+    f = max(1, height // 16)
+    big = np.kron(small, np.ones((f, f), bool))
+    if stroke > 1:
+        big = ndimage.binary_dilation(big, iterations=stroke - 1)
+    return np.pad(big, 4)

@@ -1,0 +1,1 @@
+"""Training of the Skelite weights: synthetic data, losses, distillation loop (torch + numpy only)."""

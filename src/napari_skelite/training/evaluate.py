@@ -1,0 +1,45 @@
+"""Validation of trained Skelite weights against the targets of the training issue."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import betti_errors, betti_numbers, coverage, thinness
+from .data import DataConfig, make_dataset
+
+__all__ = ["validate", "case_metrics", "meets_targets"]
+
+
+def case_metrics(skel, mask, classic) -> dict:
+    b = betti_numbers(mask)
+    e0, e1 = betti_errors(skel, mask)
+    return {
+        "b0": int(b[0]), "b1": int(b[1]), "b0_error": int(e0), "b1_error": int(e1),
+        "thinness": thinness(skel),
+        "coverage_classic": coverage(skel, classic, 2),
+        "size_vs_classic": float((skel > 0).sum() / max(1, (classic > 0).sum())),
+    }
+
+
+def meets_targets(m: dict) -> bool:
+    """The training issue's targets for one case."""
+    return (m["b0_error"] <= max(1, 0.05 * m["b0"]) and m["b1_error"] <= max(1, 0.10 * m["b1"])
+            and m["thinness"] <= 0.01 and m["coverage_classic"] >= 0.9 and m["size_vs_classic"] <= 1.3)
+
+
+def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dict:
+    """Metrics of ``net`` on held-out synthetic data (other seed, curve counts and radii)."""
+    from ..api import skeletonize
+
+    kw = dict(n_curves=(10, 16), radius=(1.5, 10.0)) if ndim == 2 else dict(n_curves=(6, 9), radius=(1.5, 6.0))
+    dcfg = DataConfig.for_dim(ndim, **kw)
+    masks, _ = make_dataset(dcfg, n, seed)
+    rows = []
+    for m in masks:
+        sk = skeletonize(m, "skelite", weights=net, device="cpu", guard=guard)
+        cl = skeletonize(m, "classic")
+        rows.append(case_metrics(sk, m, cl))
+    agg = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    agg["share_meeting_targets"] = float(np.mean([meets_targets(r) for r in rows]))
+    agg["n"] = n
+    agg["seed"] = seed
+    return agg

@@ -1,0 +1,94 @@
+"""Saving and loading Skelite weights (never executes code from a file)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["default_weights_path", "load_network", "save_network", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "napari-skelite-weights"
+FORMAT_VERSION = 1
+ARCHITECTURE = "skelite-v1"
+
+
+def _weights_dirs() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    dirs = [here / "weights", here.parent.parent / "weights"]  # installed wheel; source checkout
+    env = os.environ.get("NAPARI_SKELITE_WEIGHTS")
+    return ([Path(env)] if env else []) + dirs
+
+
+def default_weights_path(ndim: int) -> Path:
+    """Path of the shipped ``skelite_{ndim}d.pt`` (the first that exists, else the expected one)."""
+    name = f"skelite_{ndim}d.pt"
+    for d in _weights_dirs():
+        if (d / name).is_file():
+            return d / name
+    return _weights_dirs()[-1] / name
+
+
+def save_network(net, path, card: dict | None = None) -> None:
+    """Write ``net``'s weights and a model card to ``path`` (atomically)."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(
+        {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": ARCHITECTURE,
+         "ndim": net.ndim, "state_dict": net.state_dict(), "card": card or {}},
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def load_network(path=None, ndim: int = 2, device="cpu"):
+    """Load a :class:`~napari_skelite.model.SkeliteNet` from ``path``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Defaults to the shipped ``weights/skelite_{ndim}d.pt``.
+    ndim : {2, 3}
+        The dimensionality the caller needs; a file for another one is refused.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is corrupt, not a napari-skelite weights file, from a newer
+        format version, for another dimensionality or another architecture.
+    """
+    import torch
+
+    from .model import SkeliteNet
+
+    path = Path(path) if path is not None else default_weights_path(ndim)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Skelite weights file not found: {path}. Train it with "
+            f"`napari-skelite train --dim {ndim} --out {path}`, or pass weights=PATH; "
+            "method='boolean' needs no weights."
+        )
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # truncated zip, pickle with code, random bytes ...
+        raise ValueError(f"Skelite weights file {path} is corrupt or not a weights file ({type(e).__name__}: {e}).") from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a napari-skelite weights file (no '{FORMAT}' header).")
+    if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has weights format version {ckpt['format_version']}, newer than this "
+            f"napari-skelite understands ({FORMAT_VERSION}); upgrade napari-skelite."
+        )
+    if ckpt.get("architecture") != ARCHITECTURE:
+        raise ValueError(f"{path} holds architecture {ckpt.get('architecture')!r}, expected {ARCHITECTURE!r}.")
+    if ckpt.get("ndim") != ndim:
+        raise ValueError(f"{path} holds {ckpt.get('ndim')}D weights but the input is {ndim}D; pass the {ndim}D weights file.")
+    net = SkeliteNet(ndim)
+    try:
+        net.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, KeyError) as e:
+        raise ValueError(f"{path} does not match the Skelite {ndim}D network: {e}") from e
+    return net.to(device).eval()

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def random_weights(tmp_path_factory):
+    """Seeded, untrained Skelite weights files for 2D and 3D (tests only)."""
+    import torch
+
+    from napari_skelite.model import SkeliteNet
+    from napari_skelite.weights import save_network
+
+    d = tmp_path_factory.mktemp("weights")
+    paths = {}
+    for nd in (2, 3):
+        torch.manual_seed(nd)
+        paths[nd] = d / f"random_{nd}d.pt"
+        save_network(SkeliteNet(nd), paths[nd], {"note": "random test weights"})
+    return paths
+
+
+def ring(shape=(15, 15), r_out=6, r_in=3):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    c = (shape[0] // 2, shape[1] // 2)
+    d = np.hypot(yy - c[0], xx - c[1])
+    return (d <= r_out) & (d > r_in)
+
+
+def shell(n=13, r_out=5, r_in=2):
+    zz, yy, xx = np.mgrid[:n, :n, :n]
+    d = np.sqrt((zz - n // 2) ** 2 + (yy - n // 2) ** 2 + (xx - n // 2) ** 2)
+    return (d <= r_out) & (d > r_in)

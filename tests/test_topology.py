@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+from skimage.measure import euler_number
+
+from napari_skelite.topology import is_simple, neighbour_offsets, simple_point_lut
+
+
+def _cube(code, ndim):
+    v = np.zeros((3,) * ndim, bool)
+    for p, o in enumerate(neighbour_offsets(ndim)):
+        v[tuple(np.array(o) + 1)] = (code >> p) & 1
+    v[(1,) * ndim] = True
+    return v
+
+
+def _topology(a):
+    a = np.pad(a, 1)
+    b0 = ndimage.label(a, np.ones((3,) * a.ndim))[1]
+    nbg = ndimage.label(~a)[1]
+    return b0, nbg, euler_number(a, connectivity=a.ndim)
+
+
+def _brute_simple(code, ndim):
+    v = _cube(code, ndim)
+    w = v.copy()
+    w[(1,) * ndim] = False
+    return _topology(v) == _topology(w)
+
+
+def test_2d_table_matches_brute_force_on_all_256_configurations():
+    table = simple_point_lut(2).table
+    expected = [_brute_simple(c, 2) for c in range(256)]
+    assert table.bool().tolist() == expected
+
+
+@pytest.mark.parametrize("density", [0.2, 0.5, 0.8])
+def test_3d_simple_test_matches_brute_force_on_random_configurations(density):
+    rng = np.random.default_rng(int(density * 10))
+    bits = rng.random((300, 26)) < density
+    codes = (bits.astype(np.int64) << np.arange(26)).sum(1)
+    got = is_simple(torch.as_tensor(codes), 3).tolist()
+    assert got == [_brute_simple(int(c), 3) for c in codes]
+
+
+def test_lazy_3d_table_gives_the_same_answer_as_the_direct_test():
+    rng = np.random.default_rng(1)
+    codes = torch.as_tensor(rng.integers(0, 1 << 26, 500))
+    lut = simple_point_lut(3)
+    assert torch.equal(lut(codes), is_simple(codes, 3))
+    assert torch.equal(lut(codes), is_simple(codes, 3))  # second call from the table
