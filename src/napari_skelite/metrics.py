@@ -1,6 +1,7 @@
 """Topology, thinness and agreement metrics of skeletons (numpy/scipy/scikit-image)."""
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -64,9 +65,13 @@ def thinness(skeleton) -> float:
     s = np.asarray(skeleton) > 0
     if not s.any():
         return 0.0
-    block = ndimage.binary_erosion(s, np.ones((2,) * s.ndim, bool), origin=0, border_value=0)
-    # ``block`` marks the low corner of each full block; spread to all its points
-    inside = ndimage.binary_dilation(block, np.ones((2,) * s.ndim, bool), origin=-1) & s
+    corners = list(itertools.product((0, 1), repeat=s.ndim))
+    n = tuple(d - 1 for d in s.shape)
+    window = lambda c: tuple(slice(o, o + k) for o, k in zip(c, n))  # noqa: E731
+    block = np.logical_and.reduce([s[window(c)] for c in corners])  # low corner of full blocks
+    inside = np.zeros_like(s)
+    for c in corners:
+        inside[window(c)] |= block
     return float(inside.sum() / s.sum())
 
 

@@ -1,10 +1,11 @@
 """Saving and loading Skelite weights (never executes code from a file)."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-__all__ = ["default_weights_path", "load_network", "save_network", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["default_weights_path", "load_network", "save_network", "read_card", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "napari-skelite-weights"
 FORMAT_VERSION = 1
@@ -27,6 +28,18 @@ def default_weights_path(ndim: int) -> Path:
     return _weights_dirs()[-1] / name
 
 
+def _plain(v):
+    """JSON fallback for numpy scalars in model cards."""
+    return v.item() if hasattr(v, "item") else str(v)
+
+
+def read_card(path) -> dict:
+    """The model card stored inside a weights file."""
+    import torch
+
+    return json.loads(torch.load(path, map_location="cpu", weights_only=True).get("card", "{}"))
+
+
 def save_network(net, path, card: dict | None = None) -> None:
     """Write ``net``'s weights and a model card to ``path`` (atomically)."""
     import torch
@@ -36,7 +49,8 @@ def save_network(net, path, card: dict | None = None) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(
         {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": ARCHITECTURE,
-         "ndim": net.ndim, "state_dict": net.state_dict(), "card": card or {}},
+         "ndim": net.ndim, "state_dict": net.state_dict(),
+         "card": json.dumps(card or {}, default=_plain)},
         tmp,
     )
     os.replace(tmp, path)

@@ -139,7 +139,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        history.append(float(loss))
+        history.append(float(loss.detach()))
         if progress and hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{np.mean(history[-20:]):.4f}", phase="tf" if step < n_tf else "unrolled")
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
@@ -164,5 +164,5 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "validation": metrics,
     }
     save_network(model.net, cfg.out, card)
-    Path(cfg.out).with_suffix(".json").write_text(json.dumps(card, indent=2))
+    Path(cfg.out).with_suffix(".json").write_text(json.dumps(card, indent=2, default=float))
     return card

@@ -1,0 +1,167 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from napari_skelite import available_methods, skeletonize
+
+
+@pytest.fixture
+def kw(random_weights):
+    """Per-method extra arguments: seeded random weights for Skelite."""
+    def make(method, ndim):
+        return {"weights": random_weights[ndim]} if method == "skelite" else {}
+    return make
+
+
+def _labels_2d():
+    m = np.zeros((24, 30), np.uint16)
+    m[2:10, 2:26] = 5
+    m[10:20, 4:12] = 7  # touches label 5
+    m[12:22, 15:28] = 900
+    return m
+
+
+@pytest.mark.parametrize("method", available_methods())
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_skeleton_is_a_subset_of_the_mask_with_the_same_ids(method, ndim, kw):
+    m = _labels_2d() if ndim == 2 else np.stack([_labels_2d()[:, :16]] * 8)
+    s = skeletonize(m, method, device="cpu", **kw(method, ndim))
+    assert s.shape == m.shape
+    assert np.all((s == 0) | (s == m))
+    assert set(np.unique(s)) - {0} <= set(np.unique(m)) - {0}
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_empty_mask_gives_an_empty_skeleton(method, kw):
+    s = skeletonize(np.zeros((8, 9), np.uint8), method, **kw(method, 2))
+    assert s.shape == (8, 9) and not s.any()
+
+
+@pytest.mark.parametrize("method", available_methods())
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_single_pixel_object_keeps_its_pixel(method, ndim, kw):
+    m = np.zeros((5,) * ndim, np.uint8)
+    m[(2,) * ndim] = 4
+    assert np.array_equal(skeletonize(m, method, **kw(method, ndim)), m)
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_read_only_input_is_not_modified(method, kw):
+    m = _labels_2d()
+    before = m.copy()
+    m.setflags(write=False)
+    skeletonize(m, method, **kw(method, 2))
+    assert np.array_equal(m, before)
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_return_steps_starts_with_the_input_and_ends_with_the_skeleton(method, kw):
+    m = _labels_2d()
+    s, steps = skeletonize(m, method, return_steps=True, **kw(method, 2))
+    assert steps.shape[1:] == m.shape and steps.shape[0] >= 2
+    assert np.array_equal(steps[0], m)
+    assert np.array_equal(steps[-1], s)
+
+
+def test_bool_input_gives_uint8_and_signed_input_gives_unsigned():
+    m = np.zeros((9, 9), bool)
+    m[2:7, 2:7] = True
+    assert skeletonize(m, "boolean").dtype == np.uint8
+    assert skeletonize(m.astype(np.int32) * 3, "boolean").dtype == np.uint32
+
+
+def test_huge_uint64_ids_are_kept():
+    m = np.zeros((9, 9), np.uint64)
+    m[2:7, 2:7] = np.iinfo(np.uint64).max
+    assert np.unique(skeletonize(m, "boolean")).tolist() == [0, np.iinfo(np.uint64).max]
+
+
+def test_integral_floats_are_accepted():
+    m = np.zeros((9, 9), np.float32)
+    m[2:7, 2:7] = 2.0
+    assert set(np.unique(skeletonize(m, "classic"))) == {0, 2}
+
+
+def test_touching_labels_are_thinned_apart():
+    m = np.zeros((10, 20), np.uint8)
+    m[2:8, 2:10] = 1
+    m[2:8, 10:18] = 2
+    s = skeletonize(m, "boolean")
+    assert set(np.unique(s)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        (np.zeros(5), ValueError, "2D or 3D"),
+        (np.zeros((2, 3, 4, 5)), ValueError, "2D or 3D"),
+        (np.full((4, 4), 0.5), ValueError, "non-integral"),
+        (np.array([[np.nan, 1.0], [0.0, 1.0]]), ValueError, "NaN"),
+        (np.array([[np.inf, 1.0], [0.0, 1.0]]), ValueError, "NaN or inf"),
+        (np.array([[-1, 1], [0, 1]]), ValueError, "negative"),
+        (np.zeros((4, 4), complex), TypeError, "complex"),
+        (np.zeros((4, 4), object), TypeError, "object"),
+    ],
+)
+def test_bad_input_gives_a_clear_error(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        skeletonize(bad, "boolean")
+
+
+def test_unknown_method_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="boolean"):
+        skeletonize(np.zeros((4, 4)), "zhang-suen")
+
+
+@pytest.mark.parametrize("it", [0, -2, 1.5, True])
+def test_bad_iterations_are_refused(it):
+    with pytest.raises(ValueError, match="iterations"):
+        skeletonize(np.zeros((4, 4), np.uint8), "boolean", iterations=it)
+
+
+def test_missing_weights_name_the_file(tmp_path):
+    m = np.zeros((6, 6), np.uint8)
+    m[2:4, 2:4] = 1
+    with pytest.raises(FileNotFoundError, match="nothere.pt"):
+        skeletonize(m, "skelite", weights=tmp_path / "nothere.pt")
+
+
+def test_corrupt_weights_are_refused(tmp_path):
+    p = tmp_path / "bad.pt"
+    p.write_bytes(b"not a checkpoint")
+    m = np.zeros((6, 6), np.uint8)
+    m[2:4, 2:4] = 1
+    with pytest.raises(ValueError, match="corrupt"):
+        skeletonize(m, "skelite", weights=p)
+
+
+def test_weights_of_the_wrong_dimensionality_are_refused(random_weights):
+    m = np.zeros((6, 6, 6), np.uint8)
+    m[2:4, 2:4, 2:4] = 1
+    with pytest.raises(ValueError, match="2D weights"):
+        skeletonize(m, "skelite", weights=random_weights[2])
+
+
+def test_truncated_weights_are_refused(random_weights, tmp_path):
+    p = tmp_path / "trunc.pt"
+    p.write_bytes(random_weights[2].read_bytes()[:500])
+    with pytest.raises(ValueError, match="corrupt"):
+        skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
+
+
+def test_callback_reports_progress_per_object():
+    calls = []
+    skeletonize(_labels_2d(), "boolean", callback=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+labels2d = arrays(np.uint8, st.tuples(st.integers(2, 12), st.integers(2, 12)), elements=st.integers(0, 3))
+
+
+@settings(max_examples=25, deadline=None)
+@given(labels2d, st.sampled_from(["boolean", "morphological", "classic"]))
+def test_any_label_layout_gives_a_subset_with_the_same_ids(m, method):
+    s = skeletonize(m, method)
+    assert s.shape == m.shape and np.all((s == 0) | (s == m))

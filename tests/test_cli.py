@@ -1,0 +1,59 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from napari_skelite.cli import main
+from napari_skelite.io import read_labels, write_labels
+
+
+def _mask():
+    m = np.zeros((20, 24), np.uint8)
+    m[4:16, 3:21] = 2
+    return m
+
+
+@pytest.mark.parametrize("ext", [".npy", ".tif", ".png"])
+def test_skeletonize_command_writes_a_skeleton_file(tmp_path, ext):
+    src = tmp_path / f"in{ext}"
+    write_labels(src, _mask())
+    out = tmp_path / f"out{ext}"
+    assert main(["skeletonize", str(src), str(out), "--method", "boolean"]) == 0
+    skel = read_labels(out)
+    assert skel.shape == (20, 24) and 0 < (skel > 0).sum() < (_mask() > 0).sum()
+
+
+def test_skeletonize_refuses_to_overwrite_without_the_flag(tmp_path, capsys):
+    src, out = tmp_path / "in.npy", tmp_path / "out.npy"
+    np.save(src, _mask())
+    out.write_bytes(b"keep me")
+    assert main(["skeletonize", str(src), str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+    assert main(["skeletonize", str(src), str(out), "--overwrite"]) == 0
+
+
+def test_unknown_extension_is_a_clear_error(tmp_path, capsys):
+    src = tmp_path / "in.npy"
+    np.save(src, _mask())
+    assert main(["skeletonize", str(src), str(tmp_path / "out.jpg")]) == 2
+    assert "unsupported file type" in capsys.readouterr().err
+
+
+def test_compare_prints_a_row_per_method(tmp_path, capsys):
+    src = tmp_path / "in.npy"
+    np.save(src, _mask())
+    assert main(["compare", str(src), "--weights", str(tmp_path / "none.pt")]) == 0
+    out = capsys.readouterr().out
+    for m in ("skelite", "boolean", "morphological", "classic", "b0_error"):
+        assert m in out
+
+
+def test_demo_writes_a_figure(tmp_path):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--device", "cpu"]) == 0
+    assert (tmp_path / "demo" / "demo.png").stat().st_size > 10_000
+
+
+def test_console_script_runs_as_a_module():
+    r = subprocess.run([sys.executable, "-m", "napari_skelite.cli", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "skeletonize" in r.stdout

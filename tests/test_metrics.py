@@ -1,0 +1,67 @@
+import numpy as np
+
+from napari_skelite.metrics import betti_errors, betti_numbers, cldice, compare_methods, coverage, format_table, thinness
+
+from .conftest import ring, shell
+
+
+def test_betti_numbers_of_a_ring_and_a_hollow_sphere():
+    assert betti_numbers(ring()) == (1, 1)
+    assert betti_numbers(shell()) == (1, 0, 1)
+
+
+def test_betti_1_of_a_solid_torus_is_one():
+    n = 21
+    zz, yy, xx = np.mgrid[:n, :n, :n] - n // 2
+    torus = (np.hypot(yy, xx) - 6) ** 2 + zz**2 <= 2.5**2
+    assert betti_numbers(torus) == (1, 1, 0)
+
+
+def test_diagonal_pixels_are_one_component():
+    m = np.eye(5, dtype=bool)
+    assert betti_numbers(m) == (1, 0)
+
+
+def test_betti_errors_count_broken_and_extra_loops():
+    m = ring()
+    broken = m.copy()
+    broken[:, 7] = False
+    assert betti_errors(broken, m) == (1, 1)
+
+
+def test_thinness_is_zero_for_a_line_and_one_for_a_block():
+    line = np.zeros((8, 8), bool)
+    line[4, 1:7] = True
+    block = np.zeros((8, 8), bool)
+    block[1:3, 2:4] = True
+    assert thinness(line) == 0 and thinness(block) == 1
+    both = line | block
+    assert thinness(both) == 4 / both.sum()
+
+
+def test_cldice_is_one_for_equal_and_zero_for_disjoint_skeletons():
+    a = np.zeros((10, 10), bool)
+    a[2, 1:9] = True
+    b = np.zeros_like(a)
+    b[8, 1:9] = True
+    assert cldice(a, a) == 1.0 and cldice(a, b) == 0.0
+    assert cldice(a, np.roll(a, 1, 0), tolerance=1) == 1.0
+
+
+def test_coverage_counts_reference_points_near_the_skeleton():
+    ref = np.zeros((10, 10), bool)
+    ref[5, :] = True
+    half = ref.copy()
+    half[5, 5:] = False
+    assert coverage(half, ref, tolerance=0) == 0.5
+
+
+def test_compare_methods_reports_every_method_and_missing_weights():
+    m = np.zeros((20, 20), np.uint8)
+    m[4:16, 6:14] = 1
+    rows = compare_methods(m, weights="/nonexistent/weights.pt")
+    by = {r["method"]: r for r in rows}
+    assert set(by) == {"skelite", "boolean", "morphological", "classic"}
+    assert "error" in by["skelite"]
+    assert by["boolean"]["b0_error"] == 0 and by["boolean"]["cldice_vs_boolean"] == 1.0
+    assert "boolean" in format_table(rows)

@@ -1,0 +1,55 @@
+import torch
+
+from napari_skelite.training import losses
+
+
+def test_thinness_loss_is_zero_without_full_blocks_and_positive_with_one():
+    line = torch.zeros(1, 1, 6, 6)
+    line[..., 3, :] = 1
+    assert losses.thinness_loss(line) == 0
+    line[..., 2, 1:3] = 1
+    assert losses.thinness_loss(line) > 0
+
+
+def test_thinness_loss_works_in_3d():
+    x = torch.zeros(1, 1, 4, 4, 4)
+    x[..., 1:3, 1:3, 1:3] = 1
+    assert losses.thinness_loss(x) > 0
+
+
+def test_soft_cldice_is_zero_for_a_perfect_prediction():
+    m = torch.zeros(1, 1, 8, 8)
+    m[..., 2:6, 1:7] = 1
+    s = torch.zeros_like(m)
+    s[..., 3, 2:6] = 1
+    assert abs(float(losses.soft_cldice(s, m, s, m))) < 1e-5
+    z = torch.zeros_like(s)
+    assert float(losses.soft_cldice(z, z, s, m)) > 0.9
+
+
+def test_band_bce_ignores_pixels_outside_the_band():
+    band = torch.zeros(1, 1, 4, 4)
+    band[..., 0, :] = 1
+    target = band.clone()
+    logits = torch.full_like(band, 10.0)
+    a = losses.band_bce(logits, band, target)
+    logits[..., 2:, :] = -50  # outside the band: no effect
+    assert torch.isclose(a, losses.band_bce(logits, band, target))
+
+
+def test_band_bce_weighs_missed_skeleton_points_more():
+    band = torch.ones(1, 1, 1, 2)
+    target = torch.tensor([[[[1.0, 0.0]]]])  # delete the first, keep the second
+    wrong_keep = losses.band_bce(torch.tensor([[[[-2.0, -2.0]]]]), band, target)
+    wrong_delete = losses.band_bce(torch.tensor([[[[2.0, 2.0]]]]), band, target)
+    assert wrong_delete > wrong_keep
+
+
+def test_distance_loss_penalises_mass_far_from_the_teacher():
+    m = torch.ones(1, 1, 3, 3)
+    d = torch.tensor([[[[0.0, 1, 2]] * 3]])
+    near = torch.zeros_like(m)
+    near[..., 0] = 1
+    far = torch.zeros_like(m)
+    far[..., 2] = 1
+    assert losses.distance_loss(near, d, m) < losses.distance_loss(far, d, m)
