@@ -50,3 +50,12 @@ def test_lazy_3d_table_gives_the_same_answer_as_the_direct_test():
     lut = simple_point_lut(3)
     assert torch.equal(lut(codes), is_simple(codes, 3))
     assert torch.equal(lut(codes), is_simple(codes, 3))  # second call from the table
+
+
+def test_table_first_filled_under_inference_mode_can_be_updated_later():
+    from napari_skelite.topology import SimplePointTable
+
+    t = SimplePointTable(3)
+    with torch.inference_mode():
+        t(torch.tensor([5, 7]))
+    assert t(torch.tensor([9, 11, 5])).shape == (3,)

@@ -14,6 +14,10 @@ __all__ = [
     "cldice",
     "coverage",
     "compare_methods",
+    "run_methods",
+    "measure",
+    "results_table",
+    "format_table",
 ]
 
 
@@ -107,45 +111,77 @@ def coverage(skeleton, reference, tolerance: int = 2) -> float:
     return float((r & _dilate(s, tolerance)).sum() / r.sum())
 
 
+def run_methods(mask, methods=None, **kwargs) -> dict:
+    """Run each method on ``mask`` once.
+
+    Returns
+    -------
+    dict
+        ``{method: (skeleton or None, seconds or None, error message or None)}``;
+        a method that cannot run (e.g. missing weights) has its error filled in.
+    """
+    from .api import available_methods, skeletonize
+
+    out = {}
+    for m in list(methods or available_methods()):
+        t0 = time.perf_counter()
+        try:
+            out[m] = (skeletonize(mask, m, **kwargs), time.perf_counter() - t0, None)
+        except (FileNotFoundError, ValueError) as e:
+            out[m] = (None, None, str(e))
+    return out
+
+
+def measure(skeleton, mask, reference=None, classic=None, reference_name: str = "boolean") -> dict:
+    """Metrics of one skeleton of ``mask``: Betti errors, thinness, size and agreement."""
+    row = {}
+    row["b0_error"], row["b1_error"] = betti_errors(skeleton, mask)
+    row["thinness"] = thinness(skeleton)
+    row["pixels"] = int((skeleton > 0).sum())
+    if classic is not None:
+        row["size_vs_classic"] = row["pixels"] / max(1, int((classic > 0).sum()))
+        row["coverage_classic"] = coverage(skeleton, classic, 2)
+    if reference is not None:
+        row[f"cldice_vs_{reference_name}"] = cldice(skeleton, reference)
+    return row
+
+
+def results_table(results: dict, mask, reference: str = "boolean") -> list[dict]:
+    """Rows of :func:`measure` for the output of :func:`run_methods`."""
+    ref = results.get(reference, (None,))[0]
+    classic = results.get("classic", (None,))[0]
+    rows = []
+    for m, (skel, seconds, error) in results.items():
+        row = {"method": m}
+        if skel is None:
+            row["error"] = error
+        else:
+            row.update(measure(skel, mask, ref, classic, reference))
+            row["time_s"] = seconds
+        rows.append(row)
+    return rows
+
+
 def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) -> list[dict]:
     """Run several methods on one input and measure each.
+
+    The reference and ``classic`` are run too (for clDice and size ratios)
+    when not asked for, but only the asked methods get a row.
 
     Returns
     -------
     list of dict, one per method, with ``method``, ``b0_error``, ``b1_error``,
     ``thinness``, ``pixels``, ``size_vs_classic``, ``coverage_classic``,
-    ``cldice_vs_<reference>`` and ``time_s``. A method that fails (e.g. missing
-    weights) has its ``error`` filled in.
+    ``cldice_vs_<reference>`` and ``time_s``; or ``error`` for a method that
+    could not run (e.g. missing weights).
     """
-    from .api import available_methods, skeletonize
+    from .api import available_methods
 
     methods = list(methods or available_methods())
-    order = [reference, "classic"] + [m for m in methods if m not in (reference, "classic")]
-    results, rows = {}, {}
-    for m in order:
-        t0 = time.perf_counter()
-        try:
-            results[m] = skeletonize(mask, m, **kwargs)
-            rows[m] = {"method": m, "time_s": time.perf_counter() - t0}
-        except (FileNotFoundError, ValueError) as e:
-            rows[m] = {"method": m, "error": str(e)}
-    ref = results.get(reference)
-    classic = results.get("classic")
-    out = []
-    for m in methods:
-        row = rows[m]
-        if m in results:
-            s = results[m]
-            row["b0_error"], row["b1_error"] = betti_errors(s, mask)
-            row["thinness"] = thinness(s)
-            row["pixels"] = int((s > 0).sum())
-            if classic is not None:
-                row["size_vs_classic"] = row["pixels"] / max(1, int((classic > 0).sum()))
-                row["coverage_classic"] = coverage(s, classic, 2)
-            if ref is not None:
-                row[f"cldice_vs_{reference}"] = cldice(s, ref)
-        out.append(row)
-    return out
+    extra = [m for m in (reference, "classic") if m not in methods]
+    results = run_methods(mask, extra + methods, **kwargs)
+    rows = results_table(results, mask, reference)
+    return [r for r in rows if r["method"] in methods]
 
 
 def format_table(rows: list[dict]) -> str:

@@ -118,9 +118,12 @@ class SimplePointTable:
 
         self.ndim = ndim
         n = len(neighbour_offsets(ndim))
-        self.table = torch.full((1 << n,), 2, dtype=torch.uint8, device=device)
-        if ndim == 2:  # 256 entries: fill at once
-            self.table[:] = is_simple(torch.arange(1 << n, device=device), 2).to(torch.uint8)
+        # a normal tensor even when first used under torch.inference_mode, so
+        # that later updates outside inference mode are allowed
+        with torch.inference_mode(False):
+            self.table = torch.full((1 << n,), 2, dtype=torch.uint8, device=device)
+            if ndim == 2:  # 256 entries: fill at once
+                self.table[:] = is_simple(torch.arange(1 << n, device=device), 2).to(torch.uint8)
 
     def __call__(self, codes):
         import torch
@@ -129,7 +132,8 @@ class SimplePointTable:
         unknown = vals == 2
         if bool(unknown.any()):
             new = torch.unique(codes[unknown])
-            self.table[new] = is_simple(new, self.ndim).to(torch.uint8)
+            with torch.inference_mode(False):
+                self.table[new.clone()] = is_simple(new.clone(), self.ndim).to(torch.uint8)
             vals = self.table[codes]
         return vals.bool()
 

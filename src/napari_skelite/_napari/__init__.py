@@ -1,0 +1,1 @@
+"""The napari plugin shell: Qt and napari live here, algorithms do not."""

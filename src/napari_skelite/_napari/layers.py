@@ -1,0 +1,50 @@
+"""Turn engine results into napari layer data (no algorithms here)."""
+from __future__ import annotations
+
+import numpy as np
+
+KEY = "napari_skelite"
+
+
+def removed_per_step(steps: np.ndarray) -> np.ndarray:
+    """``removed[j]`` marks points present at step ``j-1`` and gone at step ``j`` (uint8 0/1)."""
+    removed = np.zeros(steps.shape, np.uint8)
+    removed[1:] = (steps[:-1] > 0) & (steps[1:] == 0)
+    return removed
+
+
+def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = False) -> dict:
+    """name/scale/translate/metadata for a result of ``source`` (a napari layer)."""
+    scale = tuple(source.scale)
+    translate = tuple(source.translate)
+    if extra_axis:
+        scale, translate = (1.0, *scale), (0.0, *translate)
+    return {
+        "name": name,
+        "scale": scale,
+        "translate": translate,
+        "metadata": {KEY: {"source": source.name, "kind": kind, "method": method}},
+    }
+
+
+def find_output(layers, source_name: str, kind: str, method: str):
+    """The layer this plugin made earlier for the same source, kind and method, if any."""
+    for layer in layers:
+        meta = layer.metadata.get(KEY) if hasattr(layer, "metadata") else None
+        if meta and meta.get("source") == source_name and meta.get("kind") == kind and meta.get("method") == method:
+            return layer
+    return None
+
+
+def table_to_csv(rows: list[dict], columns: list[str]) -> str:
+    lines = [",".join(columns)]
+    for r in rows:
+        lines.append(",".join(_fmt(r.get(c, "")) for c in columns))
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    s = str(v)
+    return f'"{s}"' if "," in s else s

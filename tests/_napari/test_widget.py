@@ -1,0 +1,217 @@
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("napari")
+
+from napari_skelite._napari.widget import SkeletonizeWidget  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def shipped_random_weights(random_weights, tmp_path, monkeypatch):
+    """Make random test weights the default ones for this test."""
+    import shutil
+
+    for nd, p in random_weights.items():
+        shutil.copy(p, tmp_path / f"skelite_{nd}d.pt")
+    monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
+    return tmp_path
+
+
+def labels(ndim):
+    m = np.zeros((24, 30), np.uint16)
+    m[2:10, 2:26] = 5
+    m[12:22, 4:20] = 9
+    return m if ndim == 2 else np.stack([m] * 6)
+
+
+def _widget(make_napari_viewer, data=None, **kw):
+    viewer = make_napari_viewer()
+    if data is not None:
+        viewer.add_labels(data, name="cells", **kw)
+    return viewer, SkeletonizeWidget(viewer)
+
+
+def _wait(qtbot, w):
+    qtbot.waitUntil(lambda: not w.running, timeout=60_000)
+
+
+def _choose(w, method):
+    w.method_combo.setCurrentIndex(w.method_combo.findData(method))
+
+
+@pytest.mark.parametrize("method", ["skelite", "boolean", "morphological", "classic"])
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_each_method_adds_a_skeleton_layer_with_the_input_ids_scale_and_translate(
+    make_napari_viewer, qtbot, method, ndim, shipped_random_weights
+):
+    data = labels(ndim)
+    viewer, w = _widget(make_napari_viewer, data, scale=(2.0,) * ndim, translate=(5.0,) * ndim)
+    before = data.copy()
+    _choose(w, method)
+    w.run()
+    _wait(qtbot, w)
+    out = viewer.layers[f"cells skeleton ({method})"]
+    assert out.data.shape == data.shape
+    assert np.all((out.data == 0) | (out.data == data))
+    assert tuple(out.scale) == (2.0,) * ndim and tuple(out.translate) == (5.0,) * ndim
+    assert np.array_equal(viewer.layers["cells"].data, before)
+
+
+def test_a_second_run_replaces_its_own_output_layer(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    for _ in range(2):
+        w.run()
+        _wait(qtbot, w)
+    assert len(viewer.layers) == 2
+
+
+def test_keeping_iterations_adds_a_layer_with_a_leading_iteration_axis(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(3), scale=(3.0, 1.0, 1.0))
+    _choose(w, "boolean")
+    w.keep_steps.setChecked(True)
+    w.run()
+    _wait(qtbot, w)
+    steps = viewer.layers["cells iterations (boolean)"]
+    removed = viewer.layers["cells removed per iteration (boolean)"]
+    assert steps.data.ndim == 4 and steps.data.shape[1:] == (6, 24, 30) and steps.data.shape[0] >= 2
+    assert removed.data.shape == steps.data.shape
+    assert tuple(steps.scale) == (1.0, 3.0, 1.0, 1.0)
+    np.testing.assert_array_equal(steps.data[0], labels(3))
+    # the highlighted points of step 1 are exactly those that step 1 removed
+    np.testing.assert_array_equal(removed.data[1] > 0, (steps.data[0] > 0) & (steps.data[1] == 0))
+
+
+def test_an_image_layer_is_thresholded(qtbot):
+    from napari.components import ViewerModel
+
+    viewer = ViewerModel()  # no GL canvas: Image layers need OpenGL, which offscreen Qt lacks
+    img = labels(2).astype(float) / 10
+    viewer.add_image(img, name="probability")
+    w = SkeletonizeWidget(viewer)
+    w.threshold.setValue(0.3)
+    _choose(w, "classic")
+    w.run()
+    _wait(qtbot, w)
+    out = viewer.layers["probability skeleton (classic)"].data
+    assert out.any() and set(np.unique(out)) <= {0, 1}
+
+
+def test_cancel_stops_the_run_and_adds_nothing(make_napari_viewer, qtbot):
+    m = np.zeros((8, 200, 200), np.uint16)
+    for i in range(100):
+        y, x = divmod(i, 10)
+        m[1:7, 20 * y + 2: 20 * y + 18, 20 * x + 2: 20 * x + 18] = i + 1
+    viewer, w = _widget(make_napari_viewer, m)
+    _choose(w, "boolean")
+    w.run()
+    w.cancel()
+    _wait(qtbot, w)
+    assert len(viewer.layers) == 1
+    assert "cancelled" in w.status.text()
+
+
+def test_compare_fills_the_table_and_adds_one_layer_per_method(make_napari_viewer, qtbot, shipped_random_weights):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    w.compare()
+    _wait(qtbot, w)
+    methods = [w.table.item(i, 0).text() for i in range(w.table.rowCount())]
+    assert methods == ["skelite", "boolean", "morphological", "classic"]
+    by = {r["method"]: r for r in w.last_rows}
+    assert by["boolean"]["b0_error"] == 0 and by["boolean"]["cldice_vs_boolean"] == 1.0
+    assert w.table.item(1, 1).text() == "0"
+    csv = w.table_csv().splitlines()
+    assert csv[0].startswith("method,b0_error,b1_error") and len(csv) == 5
+    assert all(f"cells skeleton ({m})" in viewer.layers for m in methods)
+    assert viewer.grid.enabled
+
+
+def test_missing_weights_show_up_in_the_compare_table(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr("napari_skelite.weights._weights_dirs", lambda: [tmp_path])
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    w.compare()
+    _wait(qtbot, w)
+    assert w.table.item(0, len(w.table.horizontalHeader()) - 1 if False else 7).text().startswith("unavailable")
+
+
+def test_writer_round_trip(make_napari_viewer, qtbot, tmp_path):
+    from napari_skelite._napari.writer import write_labels
+    from napari_skelite.io import read_labels
+
+    viewer, w = _widget(make_napari_viewer, labels(3))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    data = viewer.layers["cells skeleton (boolean)"].data
+    for ext in (".tif", ".npy"):
+        (path,) = write_labels(str(tmp_path / f"s{ext}"), data, {})
+        np.testing.assert_array_equal(read_labels(path), data)
+    assert w.save_skeleton(tmp_path / "w.tif")
+
+
+def test_branch_table_export_has_rows_per_label(make_napari_viewer, qtbot, tmp_path):
+    import pandas as pd
+
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    w.export_branch_table(tmp_path / "b.csv")
+    df = pd.read_csv(tmp_path / "b.csv")
+    assert set(df["label"]) == {5, 9} and (df["branch_distance"] > 0).all()
+
+
+def _errors(monkeypatch):
+    seen = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", lambda msg: seen.append(msg))
+    return seen
+
+
+def test_no_layer_gives_an_error_notification(make_napari_viewer, monkeypatch):
+    seen = _errors(monkeypatch)
+    viewer, w = _widget(make_napari_viewer)
+    assert w.run() is None
+    assert "No input layer" in seen[0]
+
+
+def test_a_4d_layer_gives_a_clear_error(make_napari_viewer, qtbot, monkeypatch):
+    seen = _errors(monkeypatch)
+    viewer, w = _widget(make_napari_viewer, np.zeros((2, 3, 8, 8), np.uint8))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    assert "2D or 3D" in seen[0] and len(viewer.layers) == 1
+
+
+def test_missing_weights_give_a_clear_error(make_napari_viewer, qtbot, monkeypatch, tmp_path):
+    seen = _errors(monkeypatch)
+    monkeypatch.setattr("napari_skelite.weights._weights_dirs", lambda: [tmp_path])
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "skelite")
+    w.run()
+    _wait(qtbot, w)
+    assert "weights file not found" in seen[0]
+
+
+def test_empty_labels_give_an_empty_skeleton_and_a_notice(make_napari_viewer, qtbot, monkeypatch):
+    infos = []
+    monkeypatch.setattr("napari.utils.notifications.show_info", lambda msg: infos.append(msg))
+    viewer, w = _widget(make_napari_viewer, np.zeros((10, 10), np.uint8))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    assert not viewer.layers["cells skeleton (boolean)"].data.any()
+    assert any("empty" in m for m in infos)
+
+
+def test_manifest_is_valid():
+    from npe2 import PluginManifest
+
+    pm = PluginManifest.from_distribution("napari-skelite")
+    assert pm.contributions.widgets and pm.contributions.writers and len(pm.contributions.sample_data) == 2
