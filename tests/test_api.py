@@ -165,3 +165,14 @@ labels2d = arrays(np.uint8, st.tuples(st.integers(2, 12), st.integers(2, 12)), e
 def test_any_label_layout_gives_a_subset_with_the_same_ids(m, method):
     s = skeletonize(m, method)
     assert s.shape == m.shape and np.all((s == 0) | (s == m))
+
+
+@settings(max_examples=25, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(3, 16), st.integers(3, 16)), elements=st.booleans()))
+def test_boolean_on_object_crops_equals_boolean_on_the_whole_image(m):
+    import torch
+
+    from napari_skelite.methods.boolean import thin
+
+    whole = thin(torch.as_tensor(m)).numpy()
+    assert np.array_equal(skeletonize(m, "boolean") > 0, whole)

@@ -46,7 +46,8 @@ def _cmd_train(a):
         data["size"] = a.size
     cfg = TrainConfig(ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
-                      checkpoint_every=a.checkpoint_every, data=data)
+                      checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
+                      unrolled_fraction=a.unrolled_fraction)
     card = train(cfg, progress=tqdm, log=tqdm.write)
     print(f"saved {out}; validation: {card['validation']}")
 
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--cache", default=None, help="folder to cache generated teacher targets")
     t.add_argument("--checkpoint-every", type=int, default=100)
+    t.add_argument("--keep-weight", type=float, default=2.0, help="BCE weight of skeleton points vs deletions")
+    t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
     t.set_defaults(func=_cmd_train)
     return p
 

@@ -88,7 +88,8 @@ def load_network(path=None, ndim: int = 2, device="cpu"):
     try:
         ckpt = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # truncated zip, pickle with code, random bytes ...
-        raise ValueError(f"Skelite weights file {path} is corrupt or not a weights file ({type(e).__name__}: {e}).") from e
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise ValueError(f"Skelite weights file {path} is corrupt or not a weights file ({type(e).__name__}: {first}).") from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ValueError(f"{path} is not a napari-skelite weights file (no '{FORMAT}' header).")
     if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:

@@ -42,7 +42,7 @@ class TrainConfig:
     val_samples: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-7
-    keep_weight: float = 4.0
+    keep_weight: float = 2.0
     thin_weight: float = 2.0
     cldice_weight: float = 0.2
     threads: int = 1
