@@ -137,7 +137,9 @@ def test_missing_weights_show_up_in_the_compare_table(make_napari_viewer, qtbot,
     viewer, w = _widget(make_napari_viewer, labels(2))
     w.compare()
     _wait(qtbot, w)
-    assert w.table.item(0, len(w.table.horizontalHeader()) - 1 if False else 7).text().startswith("unavailable")
+    assert w.table.item(0, 0).text() == "skelite (unavailable)"
+    assert "weights file not found" in w.table.item(0, 1).toolTip()
+    assert "weights file not found" in w.table_csv().splitlines()[1]
 
 
 def test_writer_round_trip(make_napari_viewer, qtbot, tmp_path):
@@ -215,3 +217,9 @@ def test_manifest_is_valid():
 
     pm = PluginManifest.from_distribution("napari-skelite")
     assert pm.contributions.widgets and pm.contributions.writers and len(pm.contributions.sample_data) == 2
+
+
+def test_the_plugin_dock_widget_opens_by_its_manifest_name(make_napari_viewer):
+    viewer = make_napari_viewer()
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-skelite", "Skeletonize")
+    assert isinstance(widget, SkeletonizeWidget)

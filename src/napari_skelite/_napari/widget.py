@@ -55,7 +55,6 @@ TABLE_COLUMNS = [
     ("pixels", "points"),
     ("cldice_vs_boolean", "clDice vs Bool."),
     ("time_s", "time (s)"),
-    ("error", "note"),
 ]
 
 
@@ -87,6 +86,7 @@ class SkeletonizeWidget(QWidget):
     # ---------------------------------------------------------------- layout
     def _build(self):
         root = QVBoxLayout(self)
+        self.setMinimumWidth(460)
 
         box = QGroupBox("Skeletonize")
         form = QFormLayout(box)
@@ -227,7 +227,7 @@ class SkeletonizeWidget(QWidget):
     def running(self) -> bool:
         return self._worker is not None
 
-    def _start(self, func, on_done, label):
+    def _start(self, func, on_done, label, unit="objects"):
         from napari.qt.threading import create_worker
         from napari.utils.notifications import show_warning
 
@@ -235,6 +235,7 @@ class SkeletonizeWidget(QWidget):
             show_warning("A run is already going; cancel it or wait for it to finish.")
             return None
         self._cancel.clear()
+        self.progress.setFormat(f"%v / %m {unit}")
         self.progress.setRange(0, 0)
         self.status.setText(label)
         self.run_btn.setEnabled(False)
@@ -413,26 +414,34 @@ class SkeletonizeWidget(QWidget):
             self.viewer.grid.enabled = True
             self.status.setText(f"compared {len(methods)} methods on {layer.name}")
 
-        return self._start(work, done, f"comparing {len(methods)} methods on {layer.name}…")
+        return self._start(work, done, f"comparing {len(methods)} methods on {layer.name}…", unit="methods")
 
     def _fill_table(self, rows):
         self.last_rows = rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
+            error = r.get("error")
             for j, (key, _) in enumerate(TABLE_COLUMNS):
                 v = r.get(key, "")
-                if key == "error" and v:
-                    v = "unavailable: " + str(v).split(";")[0]
+                if error and key == "method":
+                    v = f"{v} (unavailable)"
+                elif error:
+                    v = "–"
                 text = f"{v:.3g}" if isinstance(v, float) else str(v)
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if key == "error" and v:
-                    item.setToolTip(str(r.get(key)))
+                if error:
+                    item.setToolTip(str(error))
                 self.table.setItem(i, j, item)
         self.copy_btn.setEnabled(bool(rows))
+        missing = [r for r in rows if r.get("error")]
+        if missing:
+            from napari.utils.notifications import show_warning
+
+            show_warning("; ".join(f"{r['method']}: {r['error']}" for r in missing))
 
     def table_csv(self) -> str:
-        return L.table_to_csv(self.last_rows, [k for k, _ in TABLE_COLUMNS])
+        return L.table_to_csv(self.last_rows, [k for k, _ in TABLE_COLUMNS] + ["error"])
 
     def copy_csv(self):
         QApplication.clipboard().setText(self.table_csv())
