@@ -151,10 +151,30 @@ def test_truncated_weights_are_refused(random_weights, tmp_path):
         skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
 
 
-def test_callback_reports_progress_per_object():
+def test_callback_reports_progress_per_object_and_ticks_per_iteration():
     calls = []
     skeletonize(_labels_2d(), "boolean", callback=lambda d, t: calls.append((d, t)))
-    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert {(1, 3), (2, 3), (3, 3)} <= set(calls) and calls[-1] == (3, 3)
+    assert (0, 3) in calls  # ticks while the first object is thinned
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("method", ["skelite", "boolean", "morphological"])
+def test_raising_in_the_callback_stops_a_single_big_object_at_once(method, kw):
+    m = np.ones((40, 40), np.uint8)
+    calls = []
+
+    def cb(done, total):
+        calls.append(done)
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        skeletonize(m, method, callback=cb, **kw(method, 2))
+    assert calls == [0]
 
 
 labels2d = arrays(np.uint8, st.tuples(st.integers(2, 12), st.integers(2, 12)), elements=st.integers(0, 3))

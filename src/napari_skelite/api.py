@@ -87,7 +87,8 @@ def skeletonize(
         Skelite only: apply the network's deletions only at simple non-end
         points (Betti numbers then are preserved exactly).
     callback : callable, optional
-        ``callback(done, total)`` after each object; raise in it to cancel.
+        ``callback(done, total)`` after each object and once per iteration
+        (with the count of finished objects); raise in it to cancel.
 
     Returns
     -------
@@ -133,6 +134,8 @@ def skeletonize(
         boxes = ndimage.find_objects(compact)
         for i, (label, box) in enumerate(zip(ids, boxes)):
             crop, inner = _crop(compact, box, i + 1)
+            if callback is not None:  # checked every iteration too, so a cancel is quick
+                kw["tick"] = lambda done=i: callback(done, len(ids))
             skel, steps = run(crop, iterations=iterations, device=dev, return_steps=return_steps, **kw)
             out[box][skel[inner]] = label
             if return_steps:

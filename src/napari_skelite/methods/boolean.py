@@ -60,6 +60,7 @@ def thin(
     substeps: bool = False,
     directional: bool = False,
     proposals: torch.Tensor | None = None,
+    tick=None,
 ):
     """Thin a binary 2D/3D tensor while preserving its topology.
 
@@ -82,6 +83,8 @@ def thin(
         teacher for a translation-invariant network.
     proposals : tensor of bool, optional
         Only points in ``proposals`` may be deleted (the topology guard).
+    tick : callable, optional
+        Called once per outer iteration (raise in it to cancel).
 
     Returns
     -------
@@ -109,6 +112,8 @@ def thin(
     k = 0
     while iterations is None or k < iterations:
         k += 1
+        if tick is not None:
+            tick()
         changed = False
         for face, sub in passes:
             if sub == 0:  # end points: once per iteration, or per directional pass

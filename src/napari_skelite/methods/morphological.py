@@ -18,7 +18,7 @@ def _open(x):
     return box_dilate(cross_erode(x))
 
 
-def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: bool = False):
+def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: bool = False, tick=None):
     """Soft skeleton of ``x``.
 
     Parameters
@@ -39,6 +39,8 @@ def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: 
         if iterations is None and float(img.detach().max()) <= 0:
             break
         k += 1
+        if tick is not None:
+            tick()
         img = cross_erode(img)
         delta = torch.relu(img - _open(img))
         skel = skel + torch.relu(delta - skel * delta)
@@ -50,7 +52,7 @@ def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: 
 def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, **kw):
     t = torch.as_tensor(np.ascontiguousarray(mask), device=device, dtype=torch.float32)[None, None]
     with torch.no_grad():
-        res = soft_skeleton(t, iterations, return_steps)
+        res = soft_skeleton(t, iterations, return_steps, kw.get("tick"))
     if return_steps:
         sk, steps = res
         conv = lambda s: (s[0, 0] > 0.5).cpu().numpy()  # noqa: E731

@@ -57,13 +57,15 @@ def _keep_lost_objects(mask, skel):
     return skel
 
 
-def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, **kw):
+def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, tick=None, **kw):
     model = _model(mask.ndim, device, weights)
     x = torch.as_tensor(np.ascontiguousarray(mask), dtype=torch.float32, device=device)[None, None]
     states = []
     with torch.inference_mode():
         s = x
         for s in model.iterate(x, iterations, guarded if guard else None):
+            if tick is not None:
+                tick()
             if return_steps:
                 states.append((s[0, 0] > 0.5).cpu().numpy())
         skel = (s[0, 0] > 0.5).cpu().numpy()
