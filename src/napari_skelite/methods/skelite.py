@@ -57,13 +57,18 @@ def _keep_lost_objects(mask, skel):
     return skel
 
 
-def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, tick=None, **kw):
+def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, tick=None,
+        dense=False, **kw):
+    """Skelite on one binary object; ``dense=True`` uses the dense reference loop instead of the band-sparse one."""
+    from ..sparse import sparse_iterate
+
     model = _model(mask.ndim, device, weights)
+    loop = model.iterate if dense else lambda *a: sparse_iterate(model, *a)
     x = torch.as_tensor(np.ascontiguousarray(mask), dtype=torch.float32, device=device)[None, None]
     states = []
     with torch.inference_mode():
         s = x
-        for s in model.iterate(x, iterations, guarded if guard else None):
+        for s in loop(x, iterations, guarded if guard else None):
             if tick is not None:
                 tick()
             if return_steps:

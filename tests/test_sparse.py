@@ -1,0 +1,45 @@
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from napari_skelite.model import Skelite
+from napari_skelite.sparse import sparse_iterate
+
+
+def _compare(mask, ndim, seed=0):
+    torch.manual_seed(seed)
+    model = Skelite(ndim).eval()
+    x = torch.as_tensor(mask, dtype=torch.float32)[None, None]
+    with torch.no_grad():
+        dense = list(model.iterate(x))
+    sparse = list(sparse_iterate(model, x))
+    assert len(dense) == len(sparse)
+    for a, b in zip(dense, sparse):
+        assert torch.allclose(a, b, atol=1e-5)
+        assert torch.equal(a > 0.5, b > 0.5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(3, 20), st.integers(3, 20)), elements=st.booleans()), st.integers(0, 5))
+def test_sparse_inference_equals_the_dense_loop_in_2d(mask, seed):
+    _compare(mask, 2, seed)
+
+
+@settings(max_examples=15, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(3, 9), st.integers(3, 9), st.integers(3, 9)), elements=st.booleans()))
+def test_sparse_inference_equals_the_dense_loop_in_3d(mask):
+    _compare(mask, 3)
+
+
+def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count():
+    m = np.zeros((30, 30), bool)
+    m[2:28, 3:27] = True
+    torch.manual_seed(3)
+    model = Skelite(2).eval()
+    x = torch.as_tensor(m, dtype=torch.float32)[None, None]
+    with torch.no_grad():
+        d = list(model.iterate(x, 9))
+    s = list(sparse_iterate(model, x, 9))
+    assert len(d) == len(s) == 9 and torch.allclose(d[-1], s[-1], atol=1e-5)
