@@ -86,3 +86,10 @@ def test_proposals_restrict_deletions():
     prop[2, 2:8] = True
     sk = thin(torch.as_tensor(m), proposals=torch.as_tensor(prop)).numpy()
     assert np.array_equal(sk | prop, m)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.one_of(masks2d, masks3d))
+def test_lookup_table_and_direct_predicates_give_identical_skeletons(mask):
+    t = torch.as_tensor(mask)
+    assert torch.equal(thin(t), thin(t, lut=False))

@@ -18,7 +18,7 @@ import itertools
 import numpy as np
 import torch
 
-from ..topology import neighbour_offsets, simple_point_lut
+from ..topology import is_simple, neighbour_offsets, simple_point_lut
 
 __all__ = ["thin", "run"]
 
@@ -61,6 +61,7 @@ def thin(
     directional: bool = False,
     proposals: torch.Tensor | None = None,
     tick=None,
+    lut: bool = True,
 ):
     """Thin a binary 2D/3D tensor while preserving its topology.
 
@@ -85,6 +86,10 @@ def thin(
         Only points in ``proposals`` may be deleted (the topology guard).
     tick : callable, optional
         Called once per outer iteration (raise in it to cancel).
+    lut : bool
+        Look simple points up in the cached table (default) or evaluate the
+        topological-number predicates afresh for every candidate (slower,
+        same result; kept to check the table).
 
     Returns
     -------
@@ -98,7 +103,7 @@ def thin(
     allowed = None
     if proposals is not None:
         allowed = torch.nn.functional.pad(proposals.bool(), (1, 1) * grid.ndim).reshape(-1)
-    lut = simple_point_lut(grid.ndim, device)
+    simple = simple_point_lut(grid.ndim, device) if lut else (lambda codes: is_simple(codes, grid.ndim))
     unpad = tuple(slice(1, -1) for _ in range(grid.ndim))
     state = lambda: flat.reshape(grid.shape)[unpad].clone()  # noqa: E731
     steps = [binary.clone()] if return_steps else None
@@ -132,7 +137,7 @@ def thin(
             if allowed is not None:
                 cand = cand[allowed[cand]]
             if cand.numel():
-                dele = cand[lut(grid.codes(flat, cand))]
+                dele = cand[simple(grid.codes(flat, cand))]
                 if dele.numel():
                     flat[dele] = False
                     changed = True

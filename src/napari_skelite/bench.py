@@ -1,0 +1,152 @@
+"""Benchmark every method on the same inputs in one process.
+
+    python -m napari_skelite.bench [--shared ../shared] [--large] [--repeat 3] [--threads 2]
+
+Prints a markdown table: median time, ratio to scikit-image and to the
+Boolean method, peak resident memory during the run, iterations used, and the
+Betti errors. Skelite runs band-sparse (the product path) and dense (the
+differentiable reference), without and with the topology guard.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+class _PeakRSS:
+    """Peak resident set size (MiB) of this process while the block runs (Linux /proc)."""
+
+    def __enter__(self):
+        self.peak = self._rss()
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._poll, daemon=True)
+        self._t.start()
+        return self
+
+    def _rss(self):
+        try:
+            with open("/proc/self/statm") as f:
+                import os
+
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except OSError:
+            return float("nan")
+
+    def _poll(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, self._rss())
+
+
+def inputs(shared: Path, large: bool):
+    from .synthetic import bezier_tree
+
+    out = {}
+    real = shared / "data" / "real"
+    if (real / "image_drive.png").is_file():
+        import imageio.v3 as iio
+
+        out["DRIVE 512^2"] = iio.imread(real / "image_drive.png") > 0
+        out["VesSAP 48^3"] = np.load(real / "image_vessap.npy") > 0.5
+    out["synthetic 1024^2"] = bezier_tree((1024, 1024), 30, (1.0, 8.0), seed=5)
+    out["synthetic 128^3"] = bezier_tree((128, 128, 128), 12, (1.0, 5.0), seed=5)
+    if large:
+        out["synthetic 256^3"] = bezier_tree((256, 256, 256), 24, (1.0, 6.0), seed=5)
+    return out
+
+
+def main(argv=None):
+    import torch
+
+    from .api import skeletonize
+    from .metrics import betti_errors
+    from .weights import default_weights_path
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared"))
+    p.add_argument("--large", action="store_true", help="also 256^3 (minutes)")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--skip-dense", action="store_true", help="skip the dense Skelite reference (slow on CPU)")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    print(f"device {a.device}, torch {torch.__version__}, {a.threads} threads")
+    weights = {}
+    for nd in (2, 3):
+        w = default_weights_path(nd)
+        if not w.is_file():
+            from .model import SkeliteNet
+
+            torch.manual_seed(0)
+            weights[nd] = SkeliteNet(nd)
+            print(f"note: {w.name} missing; Skelite timed with random weights")
+        else:
+            weights[nd] = w
+    variants = [
+        ("classic", "classic", {}),
+        ("boolean", "boolean", {}),
+        ("skelite", "skelite", {}),
+        ("skelite + guard", "skelite", {"guard": True}),
+        ("skelite dense", "skelite", {"dense": True}),
+        ("morphological", "morphological", {}),
+    ]
+    print("| input | method | median s | x classic | Boolean / method | peak RSS MiB | iterations | b0/b1 err |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, mask in inputs(Path(a.shared), a.large).items():
+        times = {}
+        for label, method, extra in variants:
+            if label == "skelite dense" and a.skip_dense:
+                continue
+            kw = dict(extra)
+            if method == "skelite":
+                kw["weights"] = weights[mask.ndim]
+            dense = kw.pop("dense", False)
+            run = _runner(method, dense)
+            res = skeletonize(mask, method, device=a.device, return_steps=False, **kw) if not dense else None
+            ts = []
+            with _PeakRSS() as mem:
+                for _ in range(a.repeat if label != "skelite dense" else 1):
+                    t0 = time.perf_counter()
+                    res = run(mask, a.device, kw)
+                    if a.device != "cpu":
+                        torch.cuda.synchronize()
+                    ts.append(time.perf_counter() - t0)
+            times[label] = statistics.median(ts)
+            _, steps = skeletonize(mask, method, device=a.device, return_steps=True, **kw) if label in ("boolean", "skelite") else (None, None)
+            iters = "" if steps is None else str(len(steps) - 1)
+            e = betti_errors(res, mask)
+            ratio_c = times[label] / times["classic"]
+            ratio_b = times["boolean"] / times[label] if "boolean" in times else float("nan")
+            print(f"| {name} | {label} | {times[label]:.4f} | {ratio_c:.1f} | {ratio_b:.2f} | {mem.peak:.0f} | {iters} | {e[0]}/{e[1]} |",
+                  flush=True)
+
+
+def _runner(method, dense):
+    from .api import skeletonize
+
+    if not dense:
+        return lambda mask, device, kw: skeletonize(mask, method, device=device, **kw)
+
+    def run(mask, device, kw):
+        # the dense differentiable loop on the whole (single-object) mask
+        from .device import resolve_device
+        from .methods.skelite import run as run_skelite
+
+        skel = run_skelite(np.pad(mask, 1), device=resolve_device(device), dense=True, **kw)[0]
+        return skel[tuple(slice(1, -1) for _ in range(mask.ndim))]
+
+    return run
+
+
+if __name__ == "__main__":
+    main()
