@@ -148,7 +148,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
             ckpt_path.with_suffix(".tmp").replace(ckpt_path)
             log(f"step {step + 1}/{cfg.steps} loss {np.mean(history[-50:]):.4f} ({time.time() - t_start:.0f}s)")
     model.eval()
-    from .evaluate import validate
+    from .evaluate import small_check, validate
 
     metrics = validate(model.net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples)
     card = {
@@ -162,6 +162,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "validation": metrics,
+        "small_check": small_check(model.net, cfg.ndim),
     }
     save_network(model.net, cfg.out, card)
     Path(cfg.out).with_suffix(".json").write_text(json.dumps(card, indent=2, default=float))

@@ -1,0 +1,31 @@
+"""The shipped weights reproduce the metrics recorded in their model cards."""
+import json
+
+import pytest
+
+from napari_skelite.training.evaluate import small_check
+from napari_skelite.weights import default_weights_path, load_network, read_card
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_shipped_weights_reproduce_their_cards_small_check(ndim):
+    path = default_weights_path(ndim)
+    if not path.is_file():
+        pytest.skip(f"{path.name} not trained yet")
+    card = read_card(path)
+    assert card == json.loads(path.with_suffix(".json").read_text())
+    got = small_check(load_network(path, ndim), ndim)
+    for key, value in card["small_check"].items():
+        assert got[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_shipped_weights_are_small_and_load_weights_only(ndim):
+    import torch
+
+    path = default_weights_path(ndim)
+    if not path.is_file():
+        pytest.skip(f"{path.name} not trained yet")
+    assert path.stat().st_size < 5 * 2**20
+    ckpt = torch.load(path, weights_only=True, map_location="cpu")
+    assert ckpt["ndim"] == ndim
