@@ -52,3 +52,32 @@ def test_steps_end_with_the_returned_skeleton(random_weights):
     skel, steps = run(np.pad(m, 1), weights=load_network(random_weights[2], 2), return_steps=True)
     assert np.array_equal(steps[-1], skel) and np.array_equal(steps[0], np.pad(m, 1))
     assert len(steps) - 1 == 3  # 11 pixels wide: city-block depth up to 6, so 3 iterations
+
+
+def test_full_blocks_marks_exactly_the_points_of_2x2_blocks():
+    from napari_skelite.methods.skelite import full_blocks
+    from napari_skelite.metrics import thinness
+
+    rng = np.random.default_rng(0)
+    for nd, shape in ((2, (12, 13)), (3, (6, 7, 5))):
+        m = rng.random(shape) < 0.6
+        fb = full_blocks(torch.as_tensor(m)).numpy()
+        assert fb.sum() / m.sum() == pytest.approx(thinness(m))
+
+
+@settings(max_examples=25, deadline=None)
+@given(masks2d)
+def test_thin_blocks_keeps_topology_and_removes_blocks_where_it_can(mask):
+    from napari_skelite.methods.skelite import thin_blocks
+
+    out = thin_blocks(torch.as_tensor(mask)).numpy()
+    assert betti_numbers(out) == betti_numbers(mask) and not (out & ~mask).any()
+
+
+def test_guard_leaves_a_one_point_thick_skeleton_of_a_thick_bar(random_weights):
+    from napari_skelite.metrics import thinness
+
+    m = np.zeros((30, 40), bool)
+    m[5:25, 5:35] = True
+    s = skeletonize(m, "skelite", weights=random_weights[2], guard=True)
+    assert thinness(s) == 0 and betti_numbers(s) == (1, 0)

@@ -7,7 +7,7 @@ from scipy import ndimage
 
 from ..model import Skelite
 
-__all__ = ["run", "guarded"]
+__all__ = ["run", "guarded", "thin_blocks", "full_blocks"]
 
 _CACHE: dict = {}
 
@@ -39,6 +39,38 @@ def guarded(s_before: torch.Tensor, s_after: torch.Tensor) -> torch.Tensor:
         prop = before & (s_after[b, 0] <= 0.5)
         out[b, 0] = thin(before, None, proposals=prop).to(s_before.dtype)
     return out
+
+
+def full_blocks(s: torch.Tensor) -> torch.Tensor:
+    """Points of the binary tensor ``s`` that lie in a fully-on 2x2 (2x2x2) block."""
+    import torch.nn.functional as F
+
+    nd = s.ndim
+    x = s.float()[None, None]
+    pool = F.avg_pool2d if nd == 2 else F.avg_pool3d
+    corner = pool(x, 2, 1) > 0.999  # (n-1)^nd block indicators
+    spread = F.pad(corner.float(), (1, 1) * nd)
+    mp = F.max_pool2d if nd == 2 else F.max_pool3d
+    inside = mp(spread, 2, 1)[0, 0] > 0
+    return inside & s
+
+
+def thin_blocks(s: torch.Tensor) -> torch.Tensor:
+    """Delete simple non-end points inside full 2x2(x2) blocks until none can go.
+
+    The last step of the topology guard: whatever thickness the network left
+    is removed without changing any Betti number.
+    """
+    from .boolean import thin
+
+    while True:
+        blocks = full_blocks(s)
+        if not bool(blocks.any()):
+            return s
+        new = thin(s, 1, proposals=blocks)
+        if torch.equal(new, s):
+            return s
+        s = new
 
 
 def _keep_lost_objects(mask, skel):
@@ -73,7 +105,10 @@ def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, wei
                 tick()
             if return_steps:
                 states.append((s[0, 0] > 0.5).cpu().numpy())
-        skel = (s[0, 0] > 0.5).cpu().numpy()
+        hard = s[0, 0] > 0.5
+        if guard:
+            hard = thin_blocks(hard)
+        skel = hard.cpu().numpy()
     skel = _keep_lost_objects(mask, skel)
     if return_steps:
         steps = [mask.astype(bool)] + states
