@@ -37,14 +37,15 @@ class _Grid:
         self.face_offsets = self.offsets[torch.as_tensor(faces, device=device)]
         self.face_vectors = [tuple(int(v) for v in o) for o in offs[faces]]
         self.bits = torch.arange(len(offs), device=device)
-        idx = np.indices(self.shape).reshape(self.ndim, -1)
         # subfield code: parity of axis 0 is the lowest bit, so the visiting
         # order (axis 0 fastest, in zero-padded coordinates) is that of the
         # reference implementation, whose DRIVE skeleton we reproduce exactly
-        parity = np.zeros(idx.shape[1], np.int64)
-        for a in range(self.ndim):
-            parity += (idx[a] % 2) << a
-        self.parity = torch.as_tensor(parity, device=device)
+        parity = np.zeros(self.shape, np.uint8)
+        for a, n in enumerate(self.shape):
+            view = [1] * self.ndim
+            view[a] = n
+            parity += ((np.arange(n) % 2).astype(np.uint8) << a).reshape(view)
+        self.parity = torch.as_tensor(parity.reshape(-1), device=device)
         self.n_subfields = 2**self.ndim
 
     def codes(self, flat, where):
