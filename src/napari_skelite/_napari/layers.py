@@ -48,3 +48,18 @@ def _fmt(v) -> str:
         return f"{v:.6g}"
     s = str(v)
     return f'"{s}"' if "," in s else s
+
+
+_BRIGHT = [(1.0, 0.85, 0.1), (0.2, 0.9, 1.0), (1.0, 0.35, 0.35), (0.5, 1.0, 0.4), (1.0, 0.5, 1.0), (1.0, 0.6, 0.2),
+           (0.6, 0.6, 1.0), (0.9, 1.0, 0.6)]
+
+
+def bright_colormap(data):
+    """Label colours that stand out on a dark canvas (ids kept; colours cycle over the ids present)."""
+    from napari.utils.colormaps import DirectLabelColormap
+
+    ids = np.unique(np.asarray(data))
+    colors = {None: (0.0, 0.0, 0.0, 0.0)}
+    for i, v in enumerate(v for v in ids.tolist() if v != 0):
+        colors[v] = (*_BRIGHT[i % len(_BRIGHT)], 1.0)
+    return DirectLabelColormap(color_dict=colors)

@@ -48,13 +48,13 @@ METHOD_LABELS = {
     "classic": "Classic (scikit-image)",
 }
 TABLE_COLUMNS = [
-    ("method", "method"),
-    ("b0_error", "β0 err"),
-    ("b1_error", "β1 err"),
-    ("thinness", "2x2 share"),
-    ("pixels", "points"),
-    ("cldice_vs_boolean", "clDice vs Bool."),
-    ("time_s", "time (s)"),
+    ("method", "method", "skeletonization method"),
+    ("b0_error", "β0 err", "|components of skeleton - components of input|, summed over labels"),
+    ("b1_error", "β1 err", "|loops of skeleton - loops of input|, summed over labels"),
+    ("thinness", "2x2", "share of skeleton points inside a full 2x2 (2x2x2) block; 0 = one point thin"),
+    ("pixels", "points", "number of skeleton points"),
+    ("cldice_vs_boolean", "clDice", "clDice against the Boolean (topology-preserving) skeleton, 1 px tolerance"),
+    ("time_s", "s", "run time in seconds"),
 ]
 
 
@@ -154,7 +154,9 @@ class SkeletonizeWidget(QWidget):
         row.addWidget(self.copy_btn)
         cl.addLayout(row)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
-        self.table.setHorizontalHeaderLabels([t for _, t in TABLE_COLUMNS])
+        self.table.setHorizontalHeaderLabels([t for _, t, _ in TABLE_COLUMNS])
+        for j, (_, _, tip) in enumerate(TABLE_COLUMNS):
+            self.table.horizontalHeaderItem(j).setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(150)
@@ -362,8 +364,12 @@ class SkeletonizeWidget(QWidget):
             existing.data = data
             existing.scale = kw["scale"]
             existing.translate = kw["translate"]
-            return existing
-        return self.viewer.add_labels(data, **kw)
+            layer = existing
+        else:
+            layer = self.viewer.add_labels(data, **kw)
+        if kind != "removed":
+            layer.colormap = L.bright_colormap(data)
+        return layer
 
     @staticmethod
     def _paint_removed(layer):
@@ -421,7 +427,7 @@ class SkeletonizeWidget(QWidget):
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             error = r.get("error")
-            for j, (key, _) in enumerate(TABLE_COLUMNS):
+            for j, (key, _, _) in enumerate(TABLE_COLUMNS):
                 v = r.get(key, "")
                 if error and key == "method":
                     v = f"{v} (unavailable)"
@@ -441,7 +447,7 @@ class SkeletonizeWidget(QWidget):
             show_warning("; ".join(f"{r['method']}: {r['error']}" for r in missing))
 
     def table_csv(self) -> str:
-        return L.table_to_csv(self.last_rows, [k for k, _ in TABLE_COLUMNS] + ["error"])
+        return L.table_to_csv(self.last_rows, [k for k, _, _ in TABLE_COLUMNS] + ["error"])
 
     def copy_csv(self):
         QApplication.clipboard().setText(self.table_csv())
