@@ -70,9 +70,14 @@ class Skelite(nn.Module):
             raise ValueError(f"a {self.net.ndim}D network cannot run a {ndim}D Skelite.")
         self.outside = outside
 
-    def step(self, c: torch.Tensor, s: torch.Tensor):
+    def inner(self, c: torch.Tensor) -> torch.Tensor:
+        """``E(E(c))``: what stays for later iterations."""
+        return cross_erode(cross_erode(c, self.outside), self.outside)
+
+    def step(self, c: torch.Tensor, s: torch.Tensor, inner: torch.Tensor | None = None):
         """One iteration. Returns ``(inner, band, s_new, logits)``."""
-        inner = cross_erode(cross_erode(c, self.outside), self.outside)
+        if inner is None:
+            inner = self.inner(c)
         band = c - inner
         logits = self.net(torch.cat([band, c, s], 1))
         s_new = s - torch.sigmoid(logits) * band
@@ -93,12 +98,11 @@ class Skelite(nn.Module):
         c = s = x
         k = 0
         while iterations is None or k < iterations:
-            if iterations is None:
-                inner = cross_erode(cross_erode(c, self.outside), self.outside)
-                if not bool(((c - inner) > 0).any()):
-                    return
+            inner = self.inner(c)
+            if iterations is None and not bool(((c - inner) > 0).any()):
+                return
             k += 1
-            c, _, s_new, _ = self.step(c, s)
+            c, _, s_new, _ = self.step(c, s, inner)
             s = guard(s, s_new) if guard is not None else s_new
             yield s
 

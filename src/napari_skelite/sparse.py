@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 
 from .model import Skelite
-from .ops import cross_erode
 
 __all__ = ["sparse_iterate"]
 
@@ -63,7 +62,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     s = x.clone()
     k = 0
     while iterations is None or k < iterations:
-        inner = cross_erode(cross_erode(c, model.outside), model.outside)
+        inner = model.inner(c)
         band = (c - inner)[0, 0] > 0
         if iterations is None and not bool(band.any()):
             return
