@@ -25,7 +25,7 @@ def _cmd_compare(a):
     from .metrics import compare_methods, format_table
 
     mask = read_labels(a.input)
-    rows = compare_methods(mask, a.methods, device=a.device, weights=a.weights)
+    rows = compare_methods(mask, a.methods, device=a.device, weights=a.weights, guard=a.guard)
     print(format_table(rows))
 
 
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--methods", nargs="+", choices=methods, default=None)
     c.add_argument("--device", default="auto")
     c.add_argument("--weights", default=None)
+    c.add_argument("--guard", action="store_true", help="Skelite with the topology guard")
     c.set_defaults(func=_cmd_compare)
 
     d = sub.add_parser("demo", help="run all methods on built-in synthetic data; table + PNG figure")
