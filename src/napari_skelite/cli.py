@@ -32,7 +32,7 @@ def _cmd_compare(a):
 def _cmd_demo(a):
     from .demo import run_demo
 
-    run_demo(Path(a.out), device=a.device)
+    run_demo(Path(a.out), device=a.device, guard=not a.no_guard)
 
 
 def _cmd_train(a):
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run all methods on built-in synthetic data; table + PNG figure")
     d.add_argument("--out", default="skelite-demo", help="output folder (default: ./skelite-demo)")
     d.add_argument("--device", default="auto")
+    d.add_argument("--no-guard", action="store_true", help="show the plain Skelite network, without the topology guard")
     d.set_defaults(func=_cmd_demo)
 
     t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data")

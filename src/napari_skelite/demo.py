@@ -25,7 +25,7 @@ def sample_3d() -> np.ndarray:
     return bezier_tree((64, 64, 64), 6, (1.0, 4.0), seed=7).astype(np.uint8)
 
 
-def _figure(path: Path, cases: dict) -> None:
+def _figure(path: Path, cases: dict, guard: bool) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,7 +42,7 @@ def _figure(path: Path, cases: dict) -> None:
             ax.imshow(proj(mask > 0), cmap="gray", alpha=0.35)
             if m in skels:
                 ax.imshow(np.ma.masked_equal(proj(skels[m]), 0), cmap="autumn", interpolation="nearest")
-                ax.set_title(m)
+                ax.set_title(f"{m} + guard" if m == "skelite" and guard else m)
             else:
                 ax.set_title(f"{m}: unavailable", fontsize=8)
     for ax in axes.ravel():
@@ -52,24 +52,27 @@ def _figure(path: Path, cases: dict) -> None:
     plt.close(fig)
 
 
-def run_demo(out: Path, device="auto") -> dict:
-    """Run all methods on the 2D and 3D samples; print tables; write ``out/demo.png``."""
+def run_demo(out: Path, device="auto", guard: bool = True) -> dict:
+    """Run all methods on the 2D and 3D samples; print tables; write ``out/demo.png``.
+
+    Skelite runs with the topology guard unless ``guard=False``.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cases = {}
     tables = {}
     for name, mask in (("2D tree", sample_2d()), ("3D tree", sample_3d())):
-        rows = compare_methods(mask, device=device)
+        rows = compare_methods(mask, device=device, guard=guard)
         tables[name] = rows
-        print(f"\n== {name} {mask.shape} ==")
+        print(f"\n== {name} {mask.shape} (skelite {'with' if guard else 'without'} topology guard) ==")
         print(format_table(rows))
         skels = {}
         for m in available_methods():
             try:
-                skels[m] = skeletonize(mask, m, device=device)
+                skels[m] = skeletonize(mask, m, device=device, guard=guard)
             except FileNotFoundError:
                 pass
         cases[name] = (mask, skels)
-    _figure(out / "demo.png", cases)
+    _figure(out / "demo.png", cases, guard)
     print(f"\nfigure written to {out / 'demo.png'}")
     return tables
