@@ -196,3 +196,87 @@ def test_boolean_on_object_crops_equals_boolean_on_the_whole_image(m):
 
     whole = thin(torch.as_tensor(m)).numpy()
     assert np.array_equal(skeletonize(m, "boolean") > 0, whole)
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_all_foreground_mask_gives_a_valid_nonempty_skeleton(method, kw):
+    m = np.ones((12, 15), np.uint8)
+    s = skeletonize(m, method, **kw(method, 2))
+    assert s.any() and np.all((s == 0) | (s == m))
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_objects_touching_the_border_are_thinned(method, kw):
+    m = np.zeros((12, 20), np.uint8)
+    m[:, 0:6] = 1  # touches three borders
+    s = skeletonize(m, method, **kw(method, 2))
+    assert (s > 0).any() and np.all((s == 0) | (s == m))
+    if method != "skelite":  # untrained test weights need not delete anything
+        assert (s > 0).sum() < m.sum()
+
+
+def test_non_contiguous_input_gives_the_same_result_as_a_contiguous_copy():
+    m = np.zeros((30, 40), np.uint8)
+    m[4:20, 5:35] = 2
+    view = np.asfortranarray(m)[:, ::1]
+    strided = np.repeat(m, 2, axis=1)[:, ::2]
+    assert not strided.flags.c_contiguous
+    assert np.array_equal(skeletonize(strided, "boolean"), skeletonize(m, "boolean"))
+    assert np.array_equal(skeletonize(view, "boolean"), skeletonize(m, "boolean"))
+
+
+def test_dask_arrays_are_accepted():
+    da = pytest.importorskip("dask.array")
+    m = np.zeros((30, 40), np.uint8)
+    m[4:20, 5:35] = 2
+    assert np.array_equal(skeletonize(da.from_array(m, chunks=10), "boolean"), skeletonize(m, "boolean"))
+
+
+def test_too_big_for_memory_is_refused_before_any_work_with_the_estimate(monkeypatch):
+    monkeypatch.setattr("napari_skelite._validate.available_memory", lambda: 10_000)
+    m = np.ones((64, 64), np.uint8)
+    with pytest.raises(MemoryError, match=r"GiB.*available"):
+        skeletonize(m, "skelite")
+
+
+def _save_raw(path, obj):
+    import torch
+
+    torch.save(obj, path)
+    return path
+
+
+def test_weights_from_a_newer_format_are_refused(tmp_path, random_weights):
+    import torch
+
+    ck = torch.load(random_weights[2], weights_only=True)
+    ck["format_version"] = 99
+    p = _save_raw(tmp_path / "new.pt", ck)
+    with pytest.raises(ValueError, match="upgrade napari-skelite"):
+        skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
+
+
+def test_weights_of_another_architecture_are_refused(tmp_path, random_weights):
+    import torch
+
+    ck = torch.load(random_weights[2], weights_only=True)
+    ck["state_dict"] = {k: v[..., :1] for k, v in ck["state_dict"].items()}
+    p = _save_raw(tmp_path / "arch.pt", ck)
+    with pytest.raises(ValueError, match="does not match"):
+        skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch /tmp/napari_skelite_pwned",))
+
+
+def test_loading_weights_never_executes_code_from_the_file(tmp_path):
+    import os
+
+    p = _save_raw(tmp_path / "evil.pt", {"format": "napari-skelite-weights", "x": _Evil()})
+    with pytest.raises(ValueError, match="corrupt or not a weights file"):
+        skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
+    assert not os.path.exists("/tmp/napari_skelite_pwned")

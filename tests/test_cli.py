@@ -57,3 +57,39 @@ def test_demo_writes_a_figure(tmp_path):
 def test_console_script_runs_as_a_module():
     r = subprocess.run([sys.executable, "-m", "napari_skelite.cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "skeletonize" in r.stdout
+
+
+def test_a_failed_write_leaves_no_partial_or_temporary_file(tmp_path, monkeypatch, capsys):
+    import tifffile
+
+    src = tmp_path / "in.npy"
+    np.save(src, _mask())
+    out = tmp_path / "out.tif"
+
+    def broken(path, *a, **k):
+        with open(path, "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tifffile, "imwrite", broken)
+    assert main(["skeletonize", str(src), str(out)]) == 2
+    assert "disk full" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.npy"]
+
+
+def test_missing_input_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["skeletonize", str(tmp_path / "nothere.tif"), str(tmp_path / "o.tif")]) == 2
+    assert "input file not found" in capsys.readouterr().err
+
+
+def test_a_4d_input_file_is_a_clear_error(tmp_path, capsys):
+    src = tmp_path / "in.npy"
+    np.save(src, np.zeros((2, 3, 4, 5), np.uint8))
+    assert main(["skeletonize", str(src), str(tmp_path / "o.npy")]) == 2
+    assert "2D or 3D" in capsys.readouterr().err
+
+
+def test_an_unknown_method_is_refused_by_the_parser(tmp_path):
+    with pytest.raises(SystemExit) as e:
+        main(["skeletonize", "a.npy", "b.npy", "--method", "zhang"])
+    assert e.value.code == 2

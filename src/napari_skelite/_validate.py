@@ -75,3 +75,38 @@ def check_method(method: str, names) -> str:
     if not isinstance(method, str) or method.lower() not in names:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(names)}.")
     return method.lower()
+
+
+#: rough peak bytes per voxel of the largest object's crop, measured with the benchmark script
+BYTES_PER_VOXEL = {"skelite": 300, "boolean": 40, "morphological": 60, "classic": 30}
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux ``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(n_voxels: int, method: str, available: int | None = None) -> None:
+    """Refuse, before allocating, an object too big for the memory at hand.
+
+    Raises
+    ------
+    MemoryError
+        With the estimate and what to do about it.
+    """
+    available = available_memory() if available is None else available
+    need = n_voxels * BYTES_PER_VOXEL.get(method, 100)
+    if available is not None and need > available:
+        raise MemoryError(
+            f"method {method!r} needs about {need / 2**30:.1f} GiB for the largest object "
+            f"({n_voxels:,} voxels in its bounding box) but only {available / 2**30:.1f} GiB is available; "
+            "crop the volume, split it into labels, or use method='boolean' (about "
+            f"{BYTES_PER_VOXEL['boolean']} bytes per voxel)."
+        )

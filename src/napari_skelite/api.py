@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from ._validate import as_label_array, check_iterations, check_method, output_dtype
+from ._validate import as_label_array, check_iterations, check_memory, check_method, output_dtype
 
 __all__ = ["skeletonize", "available_methods", "METHODS"]
 
@@ -104,6 +104,9 @@ def skeletonize(
         For unusable input (see :func:`napari_skelite._validate.as_label_array`).
     FileNotFoundError
         If Skelite weights are missing.
+    MemoryError
+        Before any work, if the largest object's crop would not fit in the
+        available memory (the message gives the estimate).
 
     Examples
     --------
@@ -132,6 +135,7 @@ def skeletonize(
         run = _run_method(method)
         kw = {"weights": weights, "guard": guard} if method == "skelite" else {}
         boxes = ndimage.find_objects(compact)
+        check_memory(max(int(np.prod([b.stop - b.start + 2 * _MARGIN + 1 for b in box])) for box in boxes), method)
         for i, (label, box) in enumerate(zip(ids, boxes)):
             crop, inner = _crop(compact, box, i + 1)
             if callback is not None:  # checked every iteration too, so a cancel is quick

@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
+    except (ValueError, TypeError, MemoryError, OSError) as e:  # OSError: missing, existing, unwritable files
         print(f"napari-skelite: error: {e}", file=sys.stderr)
         return 2
     return 0

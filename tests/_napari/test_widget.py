@@ -223,3 +223,96 @@ def test_the_plugin_dock_widget_opens_by_its_manifest_name(make_napari_viewer):
     viewer = make_napari_viewer()
     dock, widget = viewer.window.add_plugin_dock_widget("napari-skelite", "Skeletonize")
     assert isinstance(widget, SkeletonizeWidget)
+
+
+@pytest.fixture
+def blocked_skeletonize(monkeypatch):
+    """skeletonize that waits until the test releases it."""
+    import threading
+
+    import napari_skelite.api as api
+
+    gate = threading.Event()
+    real = api.skeletonize
+
+    def slow(*a, **k):
+        assert gate.wait(30)
+        return real(*a, **k)
+
+    monkeypatch.setattr(api, "skeletonize", slow)
+    return gate
+
+
+def test_a_second_run_while_one_is_going_is_refused_with_a_warning(make_napari_viewer, qtbot, monkeypatch, blocked_skeletonize):
+    warnings = []
+    monkeypatch.setattr("napari.utils.notifications.show_warning", lambda m: warnings.append(m))
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    assert w.run() is not None
+    assert w.run() is None and "already going" in warnings[0]
+    blocked_skeletonize.set()
+    _wait(qtbot, w)
+    assert len(viewer.layers) == 2
+
+
+def test_removing_the_input_layer_mid_run_discards_the_result(make_napari_viewer, qtbot, monkeypatch, blocked_skeletonize):
+    warnings = []
+    monkeypatch.setattr("napari.utils.notifications.show_warning", lambda m: warnings.append(m))
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    w.run()
+    viewer.layers.remove("cells")
+    blocked_skeletonize.set()
+    _wait(qtbot, w)
+    assert len(viewer.layers) == 0 and "removed" in warnings[0]
+
+
+def test_a_run_that_fails_unexpectedly_reports_it_and_leaves_no_layer(make_napari_viewer, qtbot, monkeypatch):
+    import napari_skelite.api as api
+
+    errors = _errors(monkeypatch)
+
+    def boom(*a, **k):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(api, "skeletonize", boom)
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    w.run()
+    _wait(qtbot, w)
+    assert errors == ["RuntimeError: kaput"] and len(viewer.layers) == 1
+    assert w.run_btn.isEnabled() and not w.cancel_btn.isEnabled()
+
+
+def test_no_worker_thread_is_left_after_a_run(make_napari_viewer, qtbot):
+    from qtpy.QtCore import QThreadPool
+
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "classic")
+    w.run()
+    _wait(qtbot, w)
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=10_000)
+
+
+def test_closing_the_widget_mid_run_cancels_it(make_napari_viewer, qtbot, blocked_skeletonize):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    w.run()
+    w.close()
+    blocked_skeletonize.set()
+    _wait(qtbot, w)
+    assert len(viewer.layers) == 1
+
+
+def test_closing_the_viewer_mid_run_does_not_raise(make_napari_viewer, qtbot, blocked_skeletonize):
+    viewer = make_napari_viewer()
+    viewer.add_labels(labels(2), name="cells")
+    dock, w = viewer.window.add_plugin_dock_widget("napari-skelite", "Skeletonize")
+    _choose(w, "boolean")
+    from qtpy.QtCore import QThreadPool
+
+    w.run()
+    cancel = w._cancel
+    viewer.close()
+    blocked_skeletonize.set()
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=30_000)
+    assert cancel.is_set()  # the widget went away with the viewer, so the job was cancelled

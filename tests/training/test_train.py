@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import numpy as np
 import torch
 
@@ -47,3 +49,11 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert ck["step"] == 2
     assert main(args + ["--steps", "3"]) == 0
     assert torch.load(out.with_suffix(".ckpt"), weights_only=False)["step"] == 3
+
+
+@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80")])
+def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
+    args = ["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--size", "48", "--crop", "32", flag, value]
+    assert main(args) == 2
+    assert "must" in capsys.readouterr().err
+    assert not (tmp_path / "w.pt").exists()

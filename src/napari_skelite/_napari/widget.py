@@ -76,6 +76,8 @@ class SkeletonizeWidget(QWidget):
         self._cancel = threading.Event()
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
+        cancel = self._cancel  # not `self`: the slot must outlive the widget
+        self.destroyed.connect(lambda *_: cancel.set())
         self.last_rows: list[dict] = []
         self._build()
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
@@ -249,7 +251,7 @@ class SkeletonizeWidget(QWidget):
             try:
                 return True, func()
             except Exception as e:  # noqa: BLE001 - reported to the user below
-                if not isinstance(e, (Cancelled, ValueError, TypeError, FileNotFoundError)):
+                if not isinstance(e, (Cancelled, ValueError, TypeError, FileNotFoundError, MemoryError)):
                     _log.exception("napari-skelite worker failed")
                 return False, e
 
@@ -295,7 +297,7 @@ class SkeletonizeWidget(QWidget):
             self.status.setText("cancelled; nothing was added")
             show_info("Skeletonization cancelled.")
             return
-        msg = str(err) if isinstance(err, (ValueError, TypeError, FileNotFoundError)) else f"{type(err).__name__}: {err}"
+        msg = str(err) if isinstance(err, (ValueError, TypeError, FileNotFoundError, MemoryError)) else f"{type(err).__name__}: {err}"
         self.status.setText(f"error: {msg}")
         show_error(msg)
 

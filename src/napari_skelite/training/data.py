@@ -26,6 +26,10 @@ class DataConfig:
     noise: float = 0.5       # probability of boundary noise
     downscale: float = 0.15  # probability of a 2x down-scaling
 
+    def __post_init__(self):
+        if self.crop > self.size:
+            raise ValueError(f"crop ({self.crop}) must not exceed the generated size ({self.size}).")
+
     @classmethod
     def for_dim(cls, ndim: int, **kw):
         base = dict(size=128, crop=64, radius=(1.0, 8.0)) if ndim == 2 else dict(size=64, crop=32, radius=(1.0, 5.0), n_curves=(2, 6))

@@ -50,6 +50,15 @@ class TrainConfig:
     checkpoint_every: int = 100
     data: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if self.ndim not in (2, 3):
+            raise ValueError(f"--dim must be 2 or 3; got {self.ndim}.")
+        for name in ("steps", "batch", "samples", "val_samples", "threads", "checkpoint_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}.")
+        if not 0 <= self.unrolled_fraction <= 1:
+            raise ValueError(f"unrolled-fraction must be within [0, 1]; got {self.unrolled_fraction}.")
+
 
 def teacher_forcing_batch(mask, skel, outside: float = 1.0):
     """All per-iteration examples of a batch of crops.
