@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from napari_skelite.graph import branch_table
+
+
+def _cross():
+    s = np.zeros((11, 11), np.uint16)
+    s[5, 1:10] = 3
+    s[1:10, 5] = 3
+    return s
+
+
+def test_a_cross_has_four_junction_to_end_branches():
+    df = branch_table(_cross())
+    assert len(df) == 4 and set(df["branch_type"]) == {1} and set(df["label"]) == {3}
+
+
+def test_branch_lengths_follow_anisotropic_spacing():
+    a = branch_table(_cross(), spacing=(1.0, 1.0))
+    b = branch_table(_cross(), spacing=(2.0, 1.0))
+    vertical = a["image_coord_src_1"] == a["image_coord_dst_1"]
+    assert np.allclose(b["branch_distance"][vertical], 2 * a["branch_distance"][vertical])
+    assert np.allclose(b["branch_distance"][~vertical], a["branch_distance"][~vertical])
+
+
+def test_single_point_skeletons_get_a_zero_length_row():
+    s = np.zeros((5, 5), np.uint8)
+    s[2, 2] = 7
+    df = branch_table(s)
+    assert df["label"].tolist() == [7] and df["branch_distance"].tolist() == [0.0]
+
+
+def test_empty_skeleton_gives_an_empty_table():
+    assert len(branch_table(np.zeros((4, 4), np.uint8))) == 0
