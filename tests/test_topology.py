@@ -59,3 +59,22 @@ def test_table_first_filled_under_inference_mode_can_be_updated_later():
     with torch.inference_mode():
         t(torch.tensor([5, 7]))
     assert t(torch.tensor([9, 11, 5])).shape == (3,)
+
+
+def test_a_cached_full_3d_table_is_loaded_instead_of_filled_lazily(tmp_path):
+    from napari_skelite.topology import SimplePointTable, _packed
+
+    head = _packed(0, 1 << 16)
+    path = tmp_path / "simple26.bits"
+    np.concatenate([head, np.zeros((1 << 23) - head.size, np.uint8)]).tofile(path)
+    t = SimplePointTable(3, cache=path)
+    assert (t.table != 2).all()  # nothing left to compute
+    assert torch.equal(t.table[: 1 << 16].bool(), is_simple(torch.arange(1 << 16), 3))
+
+
+def test_a_cache_file_of_the_wrong_size_is_ignored(tmp_path):
+    from napari_skelite.topology import SimplePointTable
+
+    path = tmp_path / "simple26.bits"
+    path.write_bytes(b"\x00" * 100)
+    assert (SimplePointTable(3, cache=path).table == 2).all()

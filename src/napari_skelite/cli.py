@@ -52,6 +52,14 @@ def _cmd_train(a):
     print(f"saved {out}; validation: {card['validation']}")
 
 
+def _cmd_build_table(a):
+    from tqdm import tqdm
+
+    from .topology import build_full_table
+
+    print(f"wrote {build_full_table(a.out, progress=tqdm)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="napari-skelite", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -98,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--keep-weight", type=float, default=2.0, help="BCE weight of skeleton points vs deletions")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
     t.set_defaults(func=_cmd_train)
+    b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)")
+    b.add_argument("--out", default=None, help="default: ~/.cache/napari-skelite/simple26.bits")
+    b.set_defaults(func=_cmd_build_table)
     return p
 
 

@@ -15,7 +15,9 @@ Everything is a torch tensor operation, so it runs on CPU, CUDA and MPS.
 from __future__ import annotations
 
 import itertools
+import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,8 @@ __all__ = [
     "simple_point_lut",
     "is_simple",
     "SimplePointTable",
+    "build_full_table",
+    "full_table_path",
 ]
 
 
@@ -107,13 +111,52 @@ def is_simple(codes, ndim: int):
     return t_fg & t_bg
 
 
-class SimplePointTable:
-    """Lookup table of the simple-point test on one device, filled on demand.
+def full_table_path() -> Path:
+    """Where :func:`build_full_table` caches the packed 3D table (8 MiB)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "napari-skelite" / "simple26.bits"
 
-    ``table[code]`` is 1 (simple), 0 (not simple) or 2 (not computed yet).
+
+def _packed(start: int, stop: int) -> np.ndarray:
+    """Bits of the 3D simple-point test for codes ``start..stop-1``, packed (little bit order)."""
+    import torch
+
+    bits = is_simple(torch.arange(start, stop), 3).numpy()
+    return np.packbits(bits, bitorder="little")
+
+
+def build_full_table(path=None, chunk: int = 1 << 20, progress=None) -> Path:
+    """Compute the complete 2^26-entry 3D table once (about a minute) and cache it packed.
+
+    Later :class:`SimplePointTable` objects load it instead of filling lazily.
+    """
+    path = Path(path) if path is not None else full_table_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    starts = range(0, 1 << 26, chunk)
+    it = progress(starts, desc="3D simple-point table") if progress else starts
+    parts = [_packed(a, a + chunk) for a in it]
+    tmp = path.with_suffix(".tmp")
+    np.concatenate(parts).tofile(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _load_full_table(path: Path):
+    if not path.is_file() or path.stat().st_size != (1 << 26) // 8:
+        return None
+    return np.unpackbits(np.fromfile(path, np.uint8), bitorder="little")
+
+
+class SimplePointTable:
+    """Lookup table of the simple-point test on one device.
+
+    ``table[code]`` is 1 (simple), 0 (not simple) or 2 (not computed yet). The
+    2D table is computed at once; the 3D one is loaded from the cache written
+    by :func:`build_full_table` when present, and otherwise filled on demand
+    for the codes that occur.
     """
 
-    def __init__(self, ndim: int, device="cpu"):
+    def __init__(self, ndim: int, device="cpu", cache: Path | None = None):
         import torch
 
         self.ndim = ndim
@@ -124,6 +167,10 @@ class SimplePointTable:
             self.table = torch.full((1 << n,), 2, dtype=torch.uint8, device=device)
             if ndim == 2:  # 256 entries: fill at once
                 self.table[:] = is_simple(torch.arange(1 << n, device=device), 2).to(torch.uint8)
+            else:
+                full = _load_full_table(cache if cache is not None else full_table_path())
+                if full is not None:
+                    self.table[:] = torch.from_numpy(full).to(device)
 
     def __call__(self, codes):
         import torch
