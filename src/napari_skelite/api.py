@@ -43,6 +43,26 @@ def _crop(compact, box, index):
     return crop, inner
 
 
+def _keep_lost_objects(mask, skel):
+    """Represent each component a method erased entirely by its most central point.
+
+    Learned thinning can delete a whole small object, and scikit-image's 3D
+    thinning deletes some flat objects; every object keeps at least one point.
+    """
+    structure = np.ones((3,) * mask.ndim, bool)
+    lab, n = ndimage.label(mask, structure)
+    if n == 0:
+        return skel
+    hit = ndimage.maximum(skel, lab, np.arange(1, n + 1))
+    lost = np.flatnonzero(~np.asarray(hit, bool)) + 1
+    if lost.size:
+        dist = ndimage.distance_transform_cdt(mask, "taxicab")
+        for i in lost:
+            pos = ndimage.maximum_position(dist, lab, i)
+            skel[pos] = True
+    return skel
+
+
 def available_methods() -> list[str]:
     """Names accepted by ``skeletonize(method=...)``."""
     return list(METHODS)
@@ -67,7 +87,9 @@ def skeletonize(
 
     Each label id is thinned on its own (on its bounding box plus a one-pixel
     background margin), so touching objects stay apart, and the skeleton keeps
-    the id. The image border counts as background for every method.
+    the id. The image border counts as background for every method. No object
+    is lost: a connected component that a method erases entirely keeps its
+    most central point.
 
     Parameters
     ----------
@@ -141,6 +163,9 @@ def skeletonize(
             if callback is not None:  # checked every iteration too, so a cancel is quick
                 kw["tick"] = lambda done=i: callback(done, len(ids))
             skel, steps = run(crop, iterations=iterations, device=dev, return_steps=return_steps, **kw)
+            skel = _keep_lost_objects(crop, skel)
+            if return_steps:
+                steps[-1] = skel
             out[box][skel[inner]] = label
             if return_steps:
                 per_object.append((label, box, [s[inner] for s in steps]))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from ..model import Skelite
 
@@ -73,22 +72,6 @@ def thin_blocks(s: torch.Tensor) -> torch.Tensor:
         s = new
 
 
-def _keep_lost_objects(mask, skel):
-    """Represent each component the network erased entirely by its most central point."""
-    structure = np.ones((3,) * mask.ndim, bool)
-    lab, n = ndimage.label(mask, structure)
-    if n == 0:
-        return skel
-    hit = ndimage.maximum(skel, lab, np.arange(1, n + 1))
-    lost = np.flatnonzero(~np.asarray(hit, bool)) + 1
-    if lost.size:
-        dist = ndimage.distance_transform_cdt(mask, "taxicab")
-        for i in lost:
-            pos = ndimage.maximum_position(dist, lab, i)
-            skel[pos] = True
-    return skel
-
-
 def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, tick=None,
         dense=False, **kw):
     """Skelite on one binary object; ``dense=True`` uses the dense reference loop instead of the band-sparse one."""
@@ -109,7 +92,6 @@ def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, wei
         if guard:
             hard = thin_blocks(hard)
         skel = hard.cpu().numpy()
-    skel = _keep_lost_objects(mask, skel)
     if return_steps:
         steps = [mask.astype(bool)] + states
         steps[-1] = skel.copy() if len(steps) > 1 else steps[-1]
