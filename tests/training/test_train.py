@@ -57,3 +57,15 @@ def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
     assert main(args) == 2
     assert "must" in capsys.readouterr().err
     assert not (tmp_path / "w.pt").exists()
+
+
+def test_the_same_seed_and_command_give_the_same_weights_and_metrics(tmp_path):
+    cards = []
+    for run in ("a", "b"):
+        out = tmp_path / run / "w.pt"
+        assert main(["train", "--dim", "2", "--out", str(out), "--steps", "3", "--batch", "2", "--samples", "4",
+                     "--val-samples", "1", "--size", "48", "--crop", "32", "--seed", "7"]) == 0
+        cards.append(json.loads(out.with_suffix(".json").read_text()))
+    assert cards[0]["validation"] == cards[1]["validation"]
+    a, b = (torch.load(tmp_path / r / "w.pt", weights_only=True)["state_dict"] for r in ("a", "b"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
