@@ -9,10 +9,10 @@ __all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask"]
 
 def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:
     """Points of the Bezier curve with control points ``ctrl`` (K, ndim) at ``n`` samples."""
-    t = np.linspace(0.0, 1.0, n)[:, None]
-    pts = ctrl.astype(float)
-    while len(pts) > 1:  # de Casteljau
-        pts = pts[:-1, None] * (1 - t[None]) + pts[1:, None] * t[None] if pts.ndim == 2 else pts[:-1] * (1 - t) + pts[1:] * t
+    t = np.linspace(0.0, 1.0, n)[:, None]  # (n, 1)
+    pts = ctrl.astype(float)[:, None, :]  # (K, 1, ndim), broadcast against t
+    while len(pts) > 1:  # de Casteljau: (K, n, ndim) -> (K - 1, n, ndim)
+        pts = pts[:-1] * (1 - t) + pts[1:] * t
     return pts[0]
 
 
@@ -112,6 +112,7 @@ def text_mask(text: str = "Skelite", height: int = 96, stroke: int = 2) -> np.nd
     img = Image.new("L", (8 * len(text) + 8, 16))
     ImageDraw.Draw(img).text((4, 2), text, fill=255)
     small = np.array(img) > 0
+    small = small[:, : np.flatnonzero(small.any(0)).max() + 2] if small.any() else small
     f = max(1, height // 16)
     big = np.kron(small, np.ones((f, f), bool))
     if stroke > 1:

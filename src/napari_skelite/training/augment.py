@@ -30,7 +30,7 @@ def boundary_noise(mask: np.ndarray, rng, p: float = 0.05) -> np.ndarray:
     sizes = np.bincount(lab.ravel())
     small = np.flatnonzero(sizes < 3)
     m[np.isin(lab, small[small > 0])] = False
-    return m | (mask & ~np.isin(lab, small[small > 0]) & m)
+    return m
 
 
 def downscale(mask: np.ndarray, factor: int) -> np.ndarray:
