@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..methods.morphological import soft_skeleton
+from ..losses import soft_cldice_loss
 
 __all__ = ["band_bce", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
 
@@ -44,17 +44,10 @@ def thinness_loss(s):
 
 
 def soft_cldice(pred_skel, pred_mask, true_skel, true_mask, eps: float = 1e-6):
-    """``1 - clDice`` from soft skeletons and masks (Shit et al.)."""
-    tprec = ((pred_skel * true_mask).sum() + eps) / (pred_skel.sum() + eps)
-    tsens = ((true_skel * pred_mask).sum() + eps) / (true_skel.sum() + eps)
-    return 1 - 2 * tprec * tsens / (tprec + tsens)
+    """``1 - clDice`` from soft skeletons and masks (see :func:`napari_skelite.losses.soft_cldice_loss`)."""
+    return soft_cldice_loss(pred_mask, true_mask, pred_skel, true_skel, eps)
 
 
 def distance_loss(s, teacher_distance, mask):
     """Skeleton mass weighted by the distance to the teacher skeleton (``pdt``)."""
     return (s * teacher_distance * mask).sum() / mask.sum().clamp_min(1)
-
-
-def morphological_cldice(pred, target, iterations: int = 10):
-    """clDice loss with the morphological soft skeleton of both inputs."""
-    return soft_cldice(soft_skeleton(pred, iterations), pred, soft_skeleton(target, iterations), target)
