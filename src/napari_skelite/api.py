@@ -23,6 +23,11 @@ METHODS: dict[str, tuple[str, str]] = {
 _MARGIN = 1  # background added around each object's bounding box
 
 
+def _crop_bounds(box):
+    """Start (even, so subfield parities match the whole image) and stop of an object's crop per axis."""
+    return [(b.start - _MARGIN) // 2 * 2 for b in box], [b.stop + _MARGIN for b in box]
+
+
 def _crop(compact, box, index):
     """Binary crop of object ``index`` with a background margin.
 
@@ -34,8 +39,7 @@ def _crop(compact, box, index):
     -------
     crop : bool array; inner : slices of ``crop`` that correspond to ``box``
     """
-    lo = [(b.start - _MARGIN) // 2 * 2 for b in box]
-    hi = [b.stop + _MARGIN for b in box]
+    lo, hi = _crop_bounds(box)
     src = tuple(slice(max(a, 0), min(z, n)) for a, z, n in zip(lo, hi, compact.shape))
     pad = [(s.start - a, z - s.stop) for s, a, z in zip(src, lo, hi)]
     crop = np.pad(compact[src] == index, pad)
@@ -157,7 +161,7 @@ def skeletonize(
         run = _run_method(method)
         kw = {"weights": weights, "guard": guard} if method == "skelite" else {}
         boxes = ndimage.find_objects(compact)
-        check_memory(max(int(np.prod([b.stop - b.start + 2 * _MARGIN + 1 for b in box])) for box in boxes), method)
+        check_memory(max(int(np.prod(np.subtract(*_crop_bounds(box)[::-1]))) for box in boxes), method)
         for i, (label, box) in enumerate(zip(ids, boxes)):
             crop, inner = _crop(compact, box, i + 1)
             if callback is not None:  # checked every iteration too, so a cancel is quick

@@ -112,7 +112,8 @@ def main(argv=None):
                 kw["weights"] = weights[mask.ndim]
             dense = kw.pop("dense", False)
             run = _runner(method, dense)
-            res = skeletonize(mask, method, device=a.device, return_steps=False, **kw) if not dense else None
+            # warm-up (weights, tables), which also gives the iteration count
+            steps = None if dense else skeletonize(mask, method, device=a.device, return_steps=True, **kw)[1]
             ts = []
             with _PeakRSS() as mem:
                 for _ in range(a.repeat if label != "skelite dense" else 1):
@@ -122,8 +123,7 @@ def main(argv=None):
                         torch.cuda.synchronize()
                     ts.append(time.perf_counter() - t0)
             times[label] = statistics.median(ts)
-            _, steps = skeletonize(mask, method, device=a.device, return_steps=True, **kw) if label in ("boolean", "skelite") else (None, None)
-            iters = "" if steps is None else str(len(steps) - 1)
+            iters = str(len(steps) - 1) if label in ("boolean", "skelite") else ""
             e = betti_errors(res, mask)
             ratio_c = times[label] / times["classic"]
             ratio_b = times["boolean"] / times[label] if "boolean" in times else float("nan")

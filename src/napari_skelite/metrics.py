@@ -18,6 +18,7 @@ __all__ = [
     "measure",
     "results_table",
     "format_table",
+    "with_references",
 ]
 
 
@@ -162,6 +163,11 @@ def results_table(results: dict, mask, reference: str = "boolean") -> list[dict]
     return rows
 
 
+def with_references(methods, reference: str = "boolean") -> list[str]:
+    """``methods`` preceded by the reference and ``classic`` when missing (both are needed for the table)."""
+    return [m for m in (reference, "classic") if m not in methods] + list(methods)
+
+
 def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) -> list[dict]:
     """Run several methods on one input and measure each.
 
@@ -178,8 +184,7 @@ def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) ->
     from .api import available_methods
 
     methods = list(methods or available_methods())
-    extra = [m for m in (reference, "classic") if m not in methods]
-    results = run_methods(mask, extra + methods, **kwargs)
+    results = run_methods(mask, with_references(methods, reference), **kwargs)
     rows = results_table(results, mask, reference)
     return [r for r in rows if r["method"] in methods]
 

@@ -383,7 +383,7 @@ class SkeletonizeWidget(QWidget):
     # ---------------------------------------------------------------- compare
     def compare(self):
         """Run the checked methods on the input layer; one layer each and a table."""
-        from ..metrics import results_table, run_methods
+        from ..metrics import results_table, run_methods, with_references
 
         layer, mask = self._checked_input()
         if layer is None:
@@ -398,13 +398,17 @@ class SkeletonizeWidget(QWidget):
         cancel = self._cancel
         progress = self._progress
 
+        def check(*_):
+            if cancel.is_set():
+                raise Cancelled()
+
         def work():
-            order = [m for m in ("boolean", "classic") if m not in methods] + methods
+            order = with_references(methods, "boolean")
             results = {}
             for i, m in enumerate(order):
-                if cancel.is_set():
-                    raise Cancelled()
-                results.update(run_methods(mask, [m], device=opts["device"], guard=opts["guard"]))
+                check()
+                # callback: cancel is also checked inside each method, every iteration
+                results.update(run_methods(mask, [m], device=opts["device"], guard=opts["guard"], callback=check))
                 progress.changed.emit(i + 1, len(order))
             rows = [r for r in results_table(results, mask, "boolean") if r["method"] in methods]
             return results, rows

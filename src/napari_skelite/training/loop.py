@@ -23,7 +23,7 @@ import torch
 
 from ..model import Skelite, SkeliteNet
 from ..ops import cross_erode
-from ..weights import save_network
+from ..weights import read_card, save_network
 from . import losses
 from .data import DataConfig, make_dataset, random_crops
 
@@ -174,5 +174,5 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "small_check": small_check(model.net, cfg.ndim),
     }
     save_network(model.net, cfg.out, card)
-    Path(cfg.out).with_suffix(".json").write_text(json.dumps(card, indent=2, default=float))
+    Path(cfg.out).with_suffix(".json").write_text(json.dumps(read_card(cfg.out), indent=2))
     return card
