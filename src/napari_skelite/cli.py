@@ -47,7 +47,8 @@ def _cmd_train(a):
     cfg = TrainConfig(ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
-                      unrolled_fraction=a.unrolled_fraction)
+                      unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
+                      thin_weight=a.thin_weight)
     card = train(cfg, progress=tqdm, log=tqdm.write)
     print(f"saved {out}; validation: {card['validation']}")
 
@@ -104,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cache", default=None, help="folder to cache generated teacher targets")
     t.add_argument("--checkpoint-every", type=int, default=100)
     t.add_argument("--keep-weight", type=float, default=2.0, help="BCE weight of skeleton points vs deletions")
+    t.add_argument("--thin-weight", type=float, default=2.0, help="weight of the 2x2(x2) thinness loss")
+    t.add_argument("--balance", action="store_true",
+                   help="average skeleton points and deletions as separate classes in the BCE")
+    t.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")
+    t.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (x0.2 at 60%% and 85%%)")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
     t.set_defaults(func=_cmd_train)
     b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)")

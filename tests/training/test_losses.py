@@ -53,3 +53,25 @@ def test_distance_loss_penalises_mass_far_from_the_teacher():
     far = torch.zeros_like(m)
     far[..., 2] = 1
     assert losses.distance_loss(near, d, m) < losses.distance_loss(far, d, m)
+
+
+def test_balanced_band_bce_gives_a_rare_skeleton_point_the_weight_of_all_deletions():
+    band = torch.ones(1, 1, 1, 10)
+    target = torch.ones_like(band)
+    target[..., 0] = 0  # one skeleton point among ten band points
+    miss_it = torch.full_like(band, 3.0)  # deletes everything
+    plain = losses.band_bce(miss_it, band, target, keep_weight=1.0)
+    balanced = losses.band_bce(miss_it, band, target, keep_weight=1.0, balance=True)
+    # per-class means: the one missed point alone now costs as much as a whole class
+    bce = torch.nn.functional.softplus(torch.tensor(3.0))
+    assert torch.isclose(plain, (bce + 9 * torch.nn.functional.softplus(torch.tensor(-3.0))) / 10)
+    assert torch.isclose(balanced, bce + torch.nn.functional.softplus(torch.tensor(-3.0)))
+
+
+def test_balanced_skeleton_bce_averages_each_class_on_its_own():
+    mask = torch.ones(1, 1, 2, 4)
+    target = torch.zeros_like(mask)
+    target[..., 0, 0] = 1
+    s = torch.full_like(mask, 0.5)
+    loss = losses.skeleton_bce(s, target, mask, keep_weight=2.0, balance=True)
+    assert torch.isclose(loss, torch.tensor(3 * 0.6931472), atol=1e-5)

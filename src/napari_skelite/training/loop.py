@@ -43,12 +43,14 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-7
     keep_weight: float = 2.0
+    balance: bool = False        # average kept and deleted points as separate classes
     thin_weight: float = 2.0
     cldice_weight: float = 0.2
     threads: int = 1
     cache: str | None = None
     checkpoint_every: int = 100
     data: dict = field(default_factory=dict)
+    init: str | None = None      # start from these weights (fine-tuning) instead of random ones
 
     def __post_init__(self):
         if self.ndim not in (2, 3):
@@ -110,7 +112,16 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
     rng = np.random.default_rng(cfg.seed)
     dcfg = DataConfig.for_dim(cfg.ndim, **cfg.data)
     masks, skels = make_dataset(dcfg, cfg.samples, cfg.seed, cfg.cache, progress)
-    model = Skelite(cfg.ndim, SkeliteNet(cfg.ndim))
+    init_card = None
+    if cfg.init:
+        from ..weights import load_network
+
+        net = load_network(cfg.init, cfg.ndim)
+        c = read_card(cfg.init)
+        init_card = {k: c.get(k) for k in ("command", "command_in_repo", "steps", "samples", "wall_time_s", "validation")}
+    else:
+        net = SkeliteNet(cfg.ndim)
+    model = Skelite(cfg.ndim, net)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ckpt_path = Path(cfg.out).with_suffix(".ckpt")
     start = 0
@@ -134,7 +145,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         if step < n_tf:
             x, band, target = teacher_forcing_batch(m, s)
             logits = model.net(x)
-            loss = losses.band_bce(logits, band, target, cfg.keep_weight)
+            loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance)
             # thinness of the state this step produces
             s_new = x[:, 2:3] - torch.sigmoid(logits) * band
             loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)
@@ -142,7 +153,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
             sk = m
             for sk in model.iterate(m):
                 pass
-            loss = (losses.skeleton_bce(sk, s, m, cfg.keep_weight)
+            loss = (losses.skeleton_bce(sk, s, m, cfg.keep_weight, cfg.balance)
                     + cfg.thin_weight * losses.thinness_loss(sk)
                     + cfg.cldice_weight * losses.soft_cldice(sk, m, s, m))
         opt.zero_grad(set_to_none=True)
@@ -173,6 +184,8 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "validation": metrics,
         "small_check": small_check(model.net, cfg.ndim),
     }
+    if init_card is not None:
+        card["init"] = {"path": str(cfg.init), **init_card}
     save_network(model.net, cfg.out, card)
     Path(cfg.out).with_suffix(".json").write_text(json.dumps(read_card(cfg.out), indent=2))
     return card

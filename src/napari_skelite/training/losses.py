@@ -9,22 +9,36 @@ from ..losses import soft_cldice_loss
 __all__ = ["band_bce", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
 
 
-def band_bce(logits, band, target_delete, keep_weight: float = 4.0):
+def _class_weights(region, positive, positive_weight: float, balance: bool):
+    """Per-pixel weights inside ``region``; ``positive`` marks the rarer, costlier class.
+
+    ``balance=False``: positives weigh ``positive_weight``, others 1, normalised
+    by the region size. ``balance=True``: each class is averaged on its own and
+    the positive mean weighs ``positive_weight`` (skeleton points are 1-3 % of
+    a 3D band, so an unbalanced loss learns to delete them).
+    """
+    pos = region * positive
+    neg = region - pos
+    if not balance:
+        return (neg + positive_weight * pos) / region.sum().clamp_min(1)
+    return neg / neg.sum().clamp_min(1) + positive_weight * pos / pos.sum().clamp_min(1)
+
+
+def band_bce(logits, band, target_delete, keep_weight: float = 4.0, balance: bool = False):
     """BCE of the deletion logits against the teacher, on band pixels only.
 
     Keeping a skeleton pixel (target 0) weighs ``keep_weight`` times more:
     a missed skeleton pixel breaks connectivity, an extra one only thickens.
+    With ``balance`` the kept and deleted classes are averaged separately.
     """
-    w = band * (1 + (keep_weight - 1) * (1 - target_delete))
-    loss = F.binary_cross_entropy_with_logits(logits, target_delete, weight=w, reduction="sum")
-    return loss / band.sum().clamp_min(1)
+    w = _class_weights(band, 1 - target_delete, keep_weight, balance)
+    return F.binary_cross_entropy_with_logits(logits, target_delete, weight=w, reduction="sum")
 
 
-def skeleton_bce(s, target, mask, keep_weight: float = 4.0):
+def skeleton_bce(s, target, mask, keep_weight: float = 4.0, balance: bool = False):
     """BCE of the final soft skeleton ``s`` against the teacher skeleton, inside the mask."""
-    w = mask * (1 + (keep_weight - 1) * target)
-    loss = F.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target, weight=w, reduction="sum")
-    return loss / mask.sum().clamp_min(1)
+    w = _class_weights(mask, target, keep_weight, balance)
+    return F.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target, weight=w, reduction="sum")
 
 
 def thinness_loss(s):
