@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_label_array", "check_iterations", "check_method"]
+__all__ = ["as_label_array", "check_label_dtype", "check_iterations", "check_method"]
 
 
 def as_label_array(mask, name: str = "mask") -> np.ndarray:
@@ -19,16 +19,7 @@ def as_label_array(mask, name: str = "mask") -> np.ndarray:
         For wrong dimensionality, NaN/inf, non-integral floats or negative ids.
     """
     arr = np.asarray(mask)
-    if arr.dtype == object or arr.dtype.kind in "cUSVMm":
-        raise TypeError(
-            f"`{name}` must be a boolean or integer label array; got dtype {arr.dtype}. "
-            "Convert it to integer labels first (e.g. `mask.astype(np.uint32)` or `mask > 0`)."
-        )
-    if arr.ndim not in (2, 3):
-        raise ValueError(
-            f"`{name}` must be 2D or 3D; got shape {arr.shape} ({arr.ndim}D). "
-            "Take a single channel/time point first (e.g. `mask[0]`), or convert RGB images to labels."
-        )
+    check_label_dtype(arr, name)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ValueError(f"`{name}` contains NaN or inf; it must hold integer label ids (0 = background).")
@@ -45,6 +36,20 @@ def as_label_array(mask, name: str = "mask") -> np.ndarray:
             raise ValueError(f"`{name}` holds label ids above the uint64 range (max {top}).")
         arr = arr.astype(_uint_for(int(top)))
     return arr
+
+
+def check_label_dtype(arr, name: str = "mask") -> None:
+    """The checks that need no values: dtype kind and dimensionality (also for lazy arrays)."""
+    if arr.dtype == object or arr.dtype.kind in "cUSVMm":
+        raise TypeError(
+            f"`{name}` must be a boolean or integer label array; got dtype {arr.dtype}. "
+            "Convert it to integer labels first (e.g. `mask.astype(np.uint32)` or `mask > 0`)."
+        )
+    if arr.ndim not in (2, 3):
+        raise ValueError(
+            f"`{name}` must be 2D or 3D; got shape {arr.shape} ({arr.ndim}D). "
+            "Take a single channel/time point first (e.g. `mask[0]`), or convert RGB images to labels."
+        )
 
 
 def _uint_for(top: int):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from ._validate import as_label_array, check_iterations, check_memory, check_method, output_dtype
+from ._validate import as_label_array, check_iterations, check_label_dtype, check_memory, check_method, output_dtype
 
 __all__ = ["skeletonize", "available_methods", "METHODS"]
 
@@ -67,6 +67,10 @@ def _keep_lost_objects(mask, skel):
     return skel
 
 
+def _touches_face(box, shape) -> bool:
+    return any(b.start == 0 or b.stop == n for b, n in zip(box, shape))
+
+
 def available_methods() -> list[str]:
     """Names accepted by ``skeletonize(method=...)``."""
     return list(METHODS)
@@ -86,6 +90,8 @@ def skeletonize(
     weights=None,
     guard: bool = False,
     callback: Callable[[int, int], None] | None = None,
+    chunks=None,
+    client=None,
 ):
     """Thin every object of a 2D or 3D label image to a one-pixel-wide skeleton.
 
@@ -114,12 +120,21 @@ def skeletonize(
         points (Betti numbers then are preserved exactly).
     callback : callable, optional
         ``callback(done, total)`` after each object and once per iteration
-        (with the count of finished objects); raise in it to cancel.
+        (with the count of finished objects; for chunked input, of finished
+        chunks); raise in it to cancel.
+    chunks : int or tuple, optional
+        Process a numpy input chunk by chunk (``dask.array`` chunks), each with
+        a halo equal to the method's receptive field; the result is the same as
+        without chunks. Dask array inputs are always processed this way.
+    client : dask.distributed.Client, optional
+        Compute chunked work on this cluster and return a numpy array.
 
     Returns
     -------
     skeleton : ndarray, same shape as `mask`, unsigned int
-        Skeleton points keep their label id; others are 0.
+        Skeleton points keep their label id; others are 0. For a dask array
+        input without ``client``, a lazy dask array (call ``.compute()``,
+        ``.to_zarr()``, ... on it; an active distributed client is used then).
     steps : (n_steps + 1, *mask.shape) ndarray, only with ``return_steps``
         ``steps[0]`` is the input labels; objects that finish early repeat
         their final state.
@@ -144,8 +159,44 @@ def skeletonize(
     ((7, 9), dtype('uint8'), [0, 3])
     """
     method = check_method(method, available_methods())
-    arr = as_label_array(mask)
     iterations = check_iterations(iterations)
+    from .chunked import is_dask_array
+
+    lazy = is_dask_array(mask)
+    if lazy or chunks is not None or client is not None:
+        return _chunked(mask, lazy, method, iterations, device, return_steps, weights, guard, callback, chunks, client)
+    return _skeletonize_array(mask, method, iterations, device, return_steps, weights=weights, guard=guard,
+                              callback=callback)
+
+
+def _chunked(mask, lazy, method, iterations, device, return_steps, weights, guard, callback, chunks, client):
+    import dask.array as da
+
+    from .chunked import skeletonize_chunked
+
+    if return_steps:
+        raise ValueError("return_steps is not available for chunked (dask) input; run on a numpy crop to see the steps.")
+    if lazy:
+        arr = mask if chunks is None else mask.rechunk(chunks)
+        check_label_dtype(arr)
+    else:
+        arr = da.from_array(as_label_array(mask), chunks=chunks if chunks is not None else "auto")
+    compute = (lambda x: client.compute(x).result()) if client is not None else (lambda x: x.compute())
+    out = skeletonize_chunked(arr, method, iterations, device, weights=weights, guard=guard,
+                              callback=callback if client is None else None, compute=compute)
+    if lazy and client is None:
+        return out
+    return np.asarray(compute(out))
+
+
+def _skeletonize_array(mask, method, iterations, device, return_steps, *, weights=None, guard=False, callback=None,
+                       cut_objects=False):
+    """:func:`skeletonize` on one in-memory array.
+
+    ``cut_objects``: the array is a chunk with a halo; objects touching its
+    faces are cut, so the erased-object rule is left to the chunk that holds them.
+    """
+    arr = as_label_array(mask)
     out = np.zeros(arr.shape, output_dtype(arr))
     ids, compact = np.unique(arr, return_inverse=True)
     compact = compact.reshape(arr.shape)
@@ -167,7 +218,8 @@ def skeletonize(
             if callback is not None:  # checked every iteration too, so a cancel is quick
                 kw["tick"] = lambda done=i: callback(done, len(ids))
             skel, steps = run(crop, iterations=iterations, device=dev, return_steps=return_steps, **kw)
-            skel = _keep_lost_objects(crop, skel)
+            if not (cut_objects and _touches_face(box, compact.shape)):
+                skel = _keep_lost_objects(crop, skel)
             if return_steps:
                 steps[-1] = skel
             out[box][skel[inner]] = label

@@ -1,0 +1,120 @@
+"""Chunked (dask map_overlap) skeletonization equals the whole-image result."""
+import dask.array as da
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import ndimage
+
+from napari_skelite import skeletonize
+from napari_skelite.chunked import halo_size, max_depth
+from napari_skelite.synthetic import bezier_curves, render_tubes
+
+METHODS = ["skelite", "boolean", "morphological", "classic"]
+
+
+def _tubes(shape, n, radius, seed, labels=1):
+    pts, rad = bezier_curves(shape, n, radius, seed=seed)
+    mask = render_tubes(shape, pts, rad)
+    lab, _ = ndimage.label(mask)
+    return (np.where(lab > 0, (lab - 1) % labels + 1, 0)).astype(np.uint16)
+
+
+@st.composite
+def label_images_2d(draw):
+    seed = draw(st.integers(0, 10_000))
+    return _tubes((56, 56), draw(st.integers(1, 6)), (1.0, draw(st.sampled_from([2.0, 4.0, 6.0]))), seed, labels=3)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(labels=label_images_2d(), chunk=st.sampled_from([8, 14, 20]))
+def test_chunked_2d_equals_whole_image_for_every_method(method, labels, chunk):
+    whole = skeletonize(labels, method)
+    assert np.array_equal(skeletonize(labels, method, chunks=chunk), whole)
+
+
+@settings(max_examples=4, deadline=None)
+@given(labels=label_images_2d())
+def test_chunked_skelite_with_guard_equals_whole_image(labels):
+    whole = skeletonize(labels, "skelite", guard=True)
+    assert np.array_equal(skeletonize(labels, "skelite", guard=True, chunks=12), whole)
+
+
+@pytest.mark.parametrize("method", ["skelite", "boolean", "classic"])
+def test_chunked_3d_equals_whole_volume(method):
+    vol = _tubes((112, 40, 40), 6, (1.0, 2.0), seed=3, labels=2)  # long enough to be cut for every halo
+    whole = skeletonize(vol, method)
+    chunked = skeletonize(da.from_array(vol, chunks=(16, 20, 20)), method).compute()
+    assert np.array_equal(chunked, whole)
+
+
+def test_chunked_skelite_keeps_label_ids():
+    labels = _tubes((64, 64), 6, (1.0, 4.0), seed=5, labels=4)
+    out = skeletonize(labels, chunks=16)
+    assert set(np.unique(out)) == set(np.unique(labels))
+    assert out.dtype == labels.dtype
+
+
+def test_dask_input_gives_a_lazy_dask_result():
+    labels = da.from_array(_tubes((40, 40), 3, (1.0, 3.0), seed=1), chunks=20)
+    out = skeletonize(labels, "boolean")
+    assert isinstance(out, da.Array)
+    assert out.shape == labels.shape and out.dtype == labels.dtype
+
+
+def test_max_depth_matches_the_whole_image_distance_transform_when_the_cap_is_exceeded():
+    mask = np.zeros((80, 80), bool)
+    mask[5:75, 10:70] = True  # depth 30 > the first cap of 4
+    expected = ndimage.distance_transform_cdt(np.pad(mask, 1), "taxicab").max()
+    assert max_depth(da.from_array(mask, chunks=16), cap=4) == expected
+
+
+def test_skelite_halo_covers_its_receptive_field():
+    # N iterations read 3N+2 points; depth 9 needs N = 5
+    assert halo_size("skelite", 2, 9) == 18
+    assert halo_size("skelite", 2, None, iterations=2) == 8
+
+
+def test_chunked_progress_counts_chunks_and_raising_cancels():
+    labels = _tubes((100, 100), 6, (1.0, 2.0), seed=2)
+    seen = []
+    skeletonize(labels, "boolean", chunks=24, callback=lambda d, t: seen.append((d, t)))
+    assert max(d for d, _ in seen) == seen[0][1] >= 4  # every chunk reported (threads may interleave)
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        raise Stop
+
+    with pytest.raises(Stop):
+        skeletonize(labels, "boolean", chunks=24, callback=stop)
+
+
+def test_chunked_input_refuses_return_steps_with_a_clear_error():
+    with pytest.raises(ValueError, match="return_steps"):
+        skeletonize(np.ones((8, 8), np.uint8), chunks=4, return_steps=True)
+
+
+def test_bad_values_in_a_dask_array_raise_when_computed():
+    arr = np.zeros((16, 16), np.float32)
+    arr[3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        skeletonize(da.from_array(arr, chunks=8), "boolean", iterations=2).compute()
+
+
+def test_dask_array_with_wrong_ndim_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="2D or 3D"):
+        skeletonize(da.zeros((2, 4, 4, 4), chunks=2))
+
+
+def test_chunked_work_runs_on_a_distributed_local_cluster():
+    distributed = pytest.importorskip("distributed")
+    labels = _tubes((48, 48), 4, (1.0, 3.0), seed=4, labels=2)
+    whole = skeletonize(labels, "skelite")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            out = skeletonize(da.from_array(labels, chunks=16), "skelite", client=client)
+    assert isinstance(out, np.ndarray)
+    assert np.array_equal(out, whole)
