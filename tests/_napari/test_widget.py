@@ -87,6 +87,29 @@ def test_keeping_iterations_adds_a_layer_with_a_leading_iteration_axis(make_napa
     np.testing.assert_array_equal(removed.data[1] > 0, (steps.data[0] > 0) & (steps.data[1] == 0))
 
 
+def test_a_dask_backed_layer_runs_chunk_by_chunk_and_matches_the_in_memory_result(make_napari_viewer, qtbot, monkeypatch):
+    import dask.array as da
+
+    from napari_skelite import skeletonize
+
+    infos = []
+    monkeypatch.setattr("napari.utils.notifications.show_info", lambda msg: infos.append(msg))
+    data = np.tile(labels(2), (3, 3))
+    viewer, w = _widget(make_napari_viewer, da.from_array(data, chunks=(24, 30)))
+    _choose(w, "boolean")
+    w.keep_steps.setChecked(True)  # not available for chunked input: said, then skipped
+    seen = []
+    w._progress.changed.connect(lambda d, t: seen.append(t))
+    w.run()
+    _wait(qtbot, w)
+    out = viewer.layers["cells skeleton (boolean)"].data
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, skeletonize(data, "boolean"))
+    assert any("dask" in m for m in infos)
+    assert "cells iterations (boolean)" not in viewer.layers
+    assert seen and max(seen) > 1  # progress counted in chunks
+
+
 def test_an_image_layer_is_thresholded(qtbot):
     from napari.components import ViewerModel
 

@@ -208,7 +208,11 @@ class SkeletonizeWidget(QWidget):
     def _input_mask(self, layer):
         from napari.layers import Image
 
-        data = np.asarray(layer.data)
+        from ..chunked import is_dask_array
+
+        data = layer.data[0] if layer.multiscale else layer.data  # full resolution
+        if not is_dask_array(data):  # dask-backed layers stay lazy and run chunk by chunk
+            data = np.asarray(data)
         if isinstance(layer, Image):
             if layer.rgb:
                 raise ValueError(f"layer {layer.name!r} is RGB; convert it to a single channel first.")
@@ -322,11 +326,20 @@ class SkeletonizeWidget(QWidget):
         layer, mask = self._checked_input()
         if layer is None:
             return None
+        from ..chunked import is_dask_array
+
         opts = self.options()
         cb = self._callback
+        lazy = is_dask_array(mask)
+        if lazy and opts["return_steps"]:
+            from napari.utils.notifications import show_info
+
+            show_info("Iterations are not kept for dask-backed (chunked) layers; computing the skeleton only.")
+            opts["return_steps"] = False
 
         def work():
-            return skeletonize(mask, callback=cb, **opts)
+            out = skeletonize(mask, callback=cb, **opts)
+            return out.compute() if lazy else out  # chunk by chunk, progress per chunk
 
         def done(result):
             self._add_result(layer, mask, opts, result)
@@ -352,7 +365,7 @@ class SkeletonizeWidget(QWidget):
             self.viewer.dims.set_current_step(0, 0)
         secs = time.perf_counter() - self._t0
         n = int((skel > 0).sum())
-        if not (np.asarray(mask) > 0).any():
+        if n == 0:  # every non-empty object keeps at least one point
             show_info("The input is empty: the skeleton is empty too.")
             self.status.setText("empty input: empty skeleton")
         else:
@@ -403,6 +416,8 @@ class SkeletonizeWidget(QWidget):
                 raise Cancelled()
 
         def work():
+            nonlocal mask
+            mask = np.asarray(mask)  # a dask-backed layer is computed here, off the GUI thread
             order = with_references(methods, "boolean")
             results = {}
             for i, m in enumerate(order):
