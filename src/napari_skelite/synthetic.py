@@ -76,6 +76,40 @@ def render_tubes(shape, points, radii, scale: float = 1.0) -> np.ndarray:
     return dist <= rmap[tuple(near)]
 
 
+def render_tubes_box(points, radii, lo, shape, scale: float = 1.0) -> np.ndarray:
+    """The box ``lo : lo + shape`` of :func:`render_tubes` of a larger image, rendering only that box.
+
+    Only centre points within the largest radius of the box are used, so the
+    box equals the same part of the whole rendering.
+    """
+    lo = np.asarray(lo, int)
+    shape = np.asarray(shape, int)
+    m = int(np.ceil(radii.max() * scale)) + 2 if len(radii) else 0
+    near = np.all((points >= lo - m - 0.5) & (points < lo + shape + m - 0.5), axis=1) if len(points) else []
+    if not np.any(near):
+        return np.zeros(tuple(shape), bool)
+    ext = render_tubes(shape + 2 * m, points[near] - (lo - m), radii[near], scale)
+    return ext[tuple(slice(m, m + n) for n in shape)]
+
+
+def lazy_bezier_tree(shape, chunks=128, n_curves: int = 8, radius=(1.0, 6.0), seed=None):
+    """A :func:`bezier_tree`-like volume as a dask array, each chunk rendered on demand.
+
+    For out-of-memory tests and benchmarks: the curves are drawn once for the
+    whole shape; every chunk renders only the tubes near it.
+    """
+    import dask.array as da
+
+    pts, rad = bezier_curves(shape, n_curves, radius, seed=seed)
+
+    def block(block_info=None):
+        loc = block_info[None]["array-location"]
+        return render_tubes_box(pts, rad, [a for a, _ in loc], [b - a for a, b in loc])
+
+    return da.map_blocks(block, chunks=da.core.normalize_chunks(chunks, tuple(shape)), dtype=bool,
+                         meta=np.empty((0,) * len(shape), bool))
+
+
 def bezier_tree(shape=(256, 256), n_curves: int = 8, radius=(1.0, 6.0), seed=None, **kw) -> np.ndarray:
     """A random vessel-like tree of Bezier tubes as a boolean mask (2D or 3D).
 
