@@ -280,3 +280,17 @@ def test_loading_weights_never_executes_code_from_the_file(tmp_path):
     with pytest.raises(ValueError, match="corrupt or not a weights file"):
         skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
     assert not os.path.exists("/tmp/napari_skelite_pwned")
+
+
+def test_unknown_precision_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="bfloat16"):
+        skeletonize(np.ones((4, 4), np.uint8), precision="float8")
+
+
+def test_bfloat16_gives_a_skeleton_close_to_float32():
+    from napari_skelite.synthetic import bezier_tree
+
+    mask = bezier_tree((96, 96), 6, (1.0, 5.0), seed=4)
+    a = skeletonize(mask, "skelite") > 0
+    b = skeletonize(mask, "skelite", precision="bfloat16") > 0
+    assert (a != b).sum() <= 0.02 * a.sum()

@@ -76,6 +76,15 @@ def check_iterations(iterations) -> int | None:
     return int(iterations)
 
 
+PRECISIONS = ("float32", "bfloat16")
+
+
+def check_precision(precision) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+    return precision
+
+
 def check_method(method: str, names) -> str:
     if not isinstance(method, str) or method.lower() not in names:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(names)}.")

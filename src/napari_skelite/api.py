@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from ._validate import as_label_array, check_iterations, check_label_dtype, check_memory, check_method, output_dtype
+from ._validate import (
+    as_label_array,
+    check_iterations,
+    check_label_dtype,
+    check_memory,
+    check_method,
+    check_precision,
+    output_dtype,
+)
 
 __all__ = ["skeletonize", "available_methods", "METHODS"]
 
@@ -89,6 +97,7 @@ def skeletonize(
     *,
     weights=None,
     guard: bool = False,
+    precision: str = "float32",
     callback: Callable[[int, int], None] | None = None,
     chunks=None,
     client=None,
@@ -118,6 +127,10 @@ def skeletonize(
     guard : bool
         Skelite only: apply the network's deletions only at simple non-end
         points (Betti numbers then are preserved exactly).
+    precision : {"float32", "bfloat16"}
+        Skelite only: precision of the network's matrix products. bfloat16 is
+        faster where the hardware has bf16 units; see the README for how often
+        it changes a skeleton point.
     callback : callable, optional
         ``callback(done, total)`` after each object and once per iteration
         (with the count of finished objects; for chunked input, of finished
@@ -160,16 +173,18 @@ def skeletonize(
     """
     method = check_method(method, available_methods())
     iterations = check_iterations(iterations)
+    precision = check_precision(precision)
     from .chunked import is_dask_array
 
     lazy = is_dask_array(mask)
     if lazy or chunks is not None or client is not None:
-        return _chunked(mask, lazy, method, iterations, device, return_steps, weights, guard, callback, chunks, client)
+        return _chunked(mask, lazy, method, iterations, device, return_steps, weights, guard, precision, callback,
+                        chunks, client)
     return _skeletonize_array(mask, method, iterations, device, return_steps, weights=weights, guard=guard,
-                              callback=callback)
+                              precision=precision, callback=callback)
 
 
-def _chunked(mask, lazy, method, iterations, device, return_steps, weights, guard, callback, chunks, client):
+def _chunked(mask, lazy, method, iterations, device, return_steps, weights, guard, precision, callback, chunks, client):
     import dask.array as da
 
     from .chunked import skeletonize_chunked
@@ -182,15 +197,15 @@ def _chunked(mask, lazy, method, iterations, device, return_steps, weights, guar
     else:
         arr = da.from_array(as_label_array(mask), chunks=chunks if chunks is not None else "auto")
     compute = (lambda x: client.compute(x).result()) if client is not None else (lambda x: x.compute())
-    out = skeletonize_chunked(arr, method, iterations, device, weights=weights, guard=guard,
+    out = skeletonize_chunked(arr, method, iterations, device, weights=weights, guard=guard, precision=precision,
                               callback=callback if client is None else None, compute=compute)
     if lazy and client is None:
         return out
     return np.asarray(compute(out))
 
 
-def _skeletonize_array(mask, method, iterations, device, return_steps, *, weights=None, guard=False, callback=None,
-                       cut_objects=False):
+def _skeletonize_array(mask, method, iterations, device, return_steps, *, weights=None, guard=False,
+                       precision="float32", callback=None, cut_objects=False):
     """:func:`skeletonize` on one in-memory array.
 
     ``cut_objects``: the array is a chunk with a halo; objects touching its
@@ -210,7 +225,7 @@ def _skeletonize_array(mask, method, iterations, device, return_steps, *, weight
 
         dev = resolve_device(device) if method != "classic" else "cpu"
         run = _run_method(method)
-        kw = {"weights": weights, "guard": guard} if method == "skelite" else {}
+        kw = {"weights": weights, "guard": guard, "precision": precision} if method == "skelite" else {}
         boxes = ndimage.find_objects(compact)
         check_memory(max(int(np.prod(np.subtract(*_crop_bounds(box)[::-1]))) for box in boxes), method)
         for i, (label, box) in enumerate(zip(ids, boxes)):

@@ -83,11 +83,12 @@ def main(argv=None):
                    help="instead: a chunked run on a synthetic volume of this shape stored on disk")
     p.add_argument("--chunk", type=int, default=128, help="chunk side for --dask")
     p.add_argument("--methods", default="skelite", help="comma-separated methods for --dask")
+    p.add_argument("--workdir", default=None, help="folder for --dask's memory-mapped files (default: a temp folder)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     print(f"device {a.device}, torch {torch.__version__}, {a.threads} threads")
     if a.dask:
-        return chunked_run(tuple(int(v) for v in a.dask.split(",")), a.chunk, a.methods.split(","), a.device)
+        return chunked_run(tuple(int(v) for v in a.dask.split(",")), a.chunk, a.methods.split(","), a.device, a.workdir)
     weights = {}
     for nd in (2, 3):
         w = default_weights_path(nd)
@@ -159,7 +160,7 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
     src = np.lib.format.open_memmap(tmp / "volume.npy", "w+", np.uint8, shape)
     t0 = time.perf_counter()
     with _PeakRSS() as mem, dask.config.set(scheduler="threads"):
-        n_curves = max(8, int(round(24 * (size / 256**3) ** (1 / 3))))
+        n_curves = max(8, int(round(24 * (size / 256**3) ** (2 / 3))))  # about 256^3's density of vessels per area
         da.store(lazy_bezier_tree(shape, chunk, n_curves, (1.0, 6.0), seed=5).astype(np.uint8), src, lock=False)
     src.flush()
     print(f"generated in {time.perf_counter() - t0:.0f} s, peak RSS {mem.peak:.0f} MiB, "

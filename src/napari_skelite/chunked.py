@@ -134,7 +134,7 @@ class _Progress:
         self.callback(self.done, self.total)
 
 
-def _skeletonize_block(block, method, iterations, device, weights, guard, out_dtype, progress=None):
+def _skeletonize_block(block, method, iterations, device, weights, guard, precision, out_dtype, progress=None):
     from .api import _skeletonize_array
 
     tick = None
@@ -142,7 +142,7 @@ def _skeletonize_block(block, method, iterations, device, weights, guard, out_dt
         progress.tick()  # cancel before starting a chunk
         tick = lambda done, total: progress.tick()  # noqa: E731
     out = _skeletonize_array(block, method, iterations, device, False, weights=weights, guard=guard,
-                             callback=tick, cut_objects=True)
+                             precision=precision, callback=tick, cut_objects=True)
     if out.dtype != out_dtype:
         if out.size and out.max() > np.iinfo(out_dtype).max:
             raise ValueError(f"label ids above {np.iinfo(out_dtype).max} in a float array: cast it to uint64 first.")
@@ -153,7 +153,7 @@ def _skeletonize_block(block, method, iterations, device, weights, guard, out_dt
 
 
 def skeletonize_chunked(mask, method: str, iterations=None, device="auto", *, weights=None, guard=False,
-                        callback=None, compute=None):
+                        precision="float32", callback=None, compute=None):
     """Lazy chunked skeleton of a dask label array (see :func:`napari_skelite.skeletonize`).
 
     Returns
@@ -168,7 +168,7 @@ def skeletonize_chunked(mask, method: str, iterations=None, device="auto", *, we
     darr, depths = _even_chunks(mask, halo)
     progress = _Progress(callback, int(np.prod(darr.numblocks))) if callback is not None else None
     func = partial(_skeletonize_block, method=method, iterations=iterations, device=device, weights=weights,
-                   guard=guard, out_dtype=out_dtype, progress=progress)
+                   guard=guard, precision=precision, out_dtype=out_dtype, progress=progress)
     out = darr.map_overlap(func, depth=depths, boundary=0, trim=True, dtype=out_dtype,
                            meta=np.empty((0,) * mask.ndim, out_dtype))
     if progress is not None:

@@ -15,7 +15,8 @@ def _cmd_skeletonize(a):
     from .io import read_labels, write_labels
 
     mask = read_labels(a.input)
-    skel = skeletonize(mask, a.method, a.iterations, a.device, guard=a.guard, weights=a.weights)
+    skel = skeletonize(mask, a.method, a.iterations, a.device, guard=a.guard, weights=a.weights,
+                       precision=a.precision, chunks=a.chunks)
     write_labels(a.output, skel, overwrite=a.overwrite)
     print(f"wrote {a.output}: {int((skel > 0).sum())} skeleton points, method {a.method}")
 
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.add_argument("--weights", default=None, help="Skelite weights file (default: shipped weights)")
     s.add_argument("--guard", action="store_true", help="Skelite: enforce topology preservation")
+    s.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
+                   help="Skelite: precision of the network's products")
+    s.add_argument("--chunks", type=int, default=None,
+                   help="process in chunks of this side (same result, bounded working memory)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     s.set_defaults(func=_cmd_skeletonize)
 

@@ -35,26 +35,34 @@ def _rows(points, index, offs, table):
     return table[idx]  # (N, K, C); index -1 picks the zero row appended at the end
 
 
-def _conv_rows(rows, conv):
-    """Apply ``conv`` to gathered neighbourhoods ``rows`` (N, K, Cin) -> (N, Cout)."""
-    w = conv.weight  # (Cout, Cin, 3, 3[, 3])
-    cout, cin = w.shape[:2]
-    flat = rows.permute(0, 2, 1).reshape(rows.shape[0], -1)  # (N, Cin * K), K in kernel order
-    return torch.addmm(conv.bias, flat, w.reshape(cout, cin * rows.shape[1]).t())
+def _matrices(convs, dtype):
+    """``(weight (Cin*K, Cout), bias)`` per convolution, in ``dtype``."""
+    return [(c.weight.reshape(c.weight.shape[0], -1).t().to(dtype).contiguous(), c.bias.to(dtype)) for c in convs]
+
+
+def _conv_rows(rows, layer):
+    """Apply one convolution to gathered neighbourhoods ``rows`` (N, K, Cin) -> (N, Cout)."""
+    w, b = layer
+    flat = rows.permute(0, 2, 1).reshape(rows.shape[0], -1).to(w.dtype)  # (N, Cin * K), K in kernel order
+    return torch.addmm(b, flat, w)
 
 
 @torch.no_grad()
-def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = None, guard=None):
+def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = None, guard=None,
+                   dtype: torch.dtype = torch.float32):
     """Yield the soft skeleton after each iteration, like :meth:`Skelite.iterate`.
 
     Parameters
     ----------
     model : Skelite
     x : (1, 1, *spatial) binary float tensor
+    dtype : torch.dtype
+        Precision of the matrix products (``torch.bfloat16`` is faster on
+        CPUs/GPUs with bf16 units); the running skeleton stays float32.
     """
     nd = model.ndim
     net = model.net.body
-    conv1, conv2, conv3, conv4 = net[0], net[2], net[4], net[6]
+    conv1, conv2, conv3, conv4 = _matrices([net[0], net[2], net[4], net[6]], dtype)
     device = x.device
     offs = _offsets(nd, device)
     shape = x.shape[2:]
@@ -80,15 +88,15 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
             # layers 2 and 3 gather from the previous layer's rows
             index = torch.full(tuple(n + 2 for n in shape), -1, dtype=torch.long, device=device)
             index[tuple((p2 + 1).unbind(-1))] = torch.arange(len(p2), device=device)
-            h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])
+            h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])  # the zero row for points outside
             h2 = torch.relu(_conv_rows(_rows(p1, index, offs, h1), conv2))
             index.fill_(-1)
             index[tuple((p1 + 1).unbind(-1))] = torch.arange(len(p1), device=device)
             h2 = torch.cat([h2, h2.new_zeros(1, h2.shape[1])])
             h3 = torch.relu(_conv_rows(_rows(p0, index, offs, h2), conv3))
-            logit = torch.addmm(conv4.bias, h3, conv4.weight.reshape(1, -1).t())[:, 0]
+            logit = torch.addmm(conv4[1], h3, conv4[0])[:, 0]
             s_new = s.clone()
-            s_new[(0, 0) + tuple(p0.unbind(-1))] -= torch.sigmoid(logit)
+            s_new[(0, 0) + tuple(p0.unbind(-1))] -= torch.sigmoid(logit.float())
         else:
             s_new = s
         s = guard(s, s_new) if guard is not None else s_new

@@ -73,12 +73,19 @@ def thin_blocks(s: torch.Tensor) -> torch.Tensor:
 
 
 def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, weights=None, guard=False, tick=None,
-        dense=False, **kw):
-    """Skelite on one binary object; ``dense=True`` uses the dense reference loop instead of the band-sparse one."""
+        dense=False, precision="float32", **kw):
+    """Skelite on one binary object.
+
+    ``dense=True`` uses the dense reference loop instead of the band-sparse
+    one; ``precision="bfloat16"`` runs the sparse path's products in bf16.
+    """
     from ..sparse import sparse_iterate
 
     model = _model(mask.ndim, device, weights)
-    loop = model.iterate if dense else lambda *a: sparse_iterate(model, *a)
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+    if dense and dtype != torch.float32:
+        raise ValueError("the dense reference loop runs in float32 only; use the default sparse path for bfloat16.")
+    loop = model.iterate if dense else lambda *a: sparse_iterate(model, *a, dtype=dtype)
     x = torch.as_tensor(np.ascontiguousarray(mask), dtype=torch.float32, device=device)[None, None]
     states = []
     with torch.inference_mode():
