@@ -54,3 +54,15 @@ def test_binarize_is_hard_forward_and_identity_backward():
 def test_network_of_other_dimensionality_is_refused():
     with pytest.raises(ValueError, match="2D network"):
         Skelite(3, SkeliteNet(2))
+
+
+def test_cross_erosion_is_the_same_with_and_without_autograd():
+    from napari_skelite.ops import cross_erode
+
+    torch.manual_seed(0)
+    for shape in ((2, 1, 9, 11), (1, 1, 5, 7, 6)):
+        x = (torch.rand(shape) > 0.3).float()
+        for outside in (0.0, 1.0):
+            lean = cross_erode(x, outside)
+            graded = cross_erode(x.clone().requires_grad_(True), outside)
+            assert torch.equal(lean, graded.detach())

@@ -17,6 +17,7 @@ from ._validate import (
     check_precision,
     output_dtype,
 )
+from ._validate import _uint_for
 
 __all__ = ["skeletonize", "available_methods", "METHODS"]
 
@@ -129,6 +130,23 @@ def _pack(crops):
         canvas[place] = c
         places.append(place)
     return canvas, places
+
+
+def _compact_ids(arr):
+    """Object ids (without 0) and the image relabelled ``1..n`` in the smallest unsigned dtype."""
+    if arr.dtype.itemsize <= 2 or arr.dtype == bool:  # a lookup table is cheaper than sorting
+        flat = arr.reshape(-1).view(np.uint8) if arr.dtype == bool else arr.reshape(-1)
+        present = np.bincount(flat, minlength=2) > 0
+        present[0] = False
+        ids = np.flatnonzero(present).astype(arr.dtype)
+        lut = np.zeros(present.size, _uint_for(len(ids)))
+        lut[ids.astype(np.int64)] = np.arange(1, len(ids) + 1)
+        return ids, lut[arr.view(np.uint8) if arr.dtype == bool else arr]
+    ids, inverse = np.unique(arr, return_inverse=True)
+    compact = inverse.reshape(arr.shape).astype(_uint_for(len(ids) + 1))
+    if ids.size and ids[0] == 0:
+        return ids[1:], compact
+    return ids, compact + 1
 
 
 def _touches_face(box, shape) -> bool:
@@ -270,12 +288,7 @@ def _skeletonize_array(mask, method, iterations, device, return_steps, *, weight
     """
     arr = as_label_array(mask)
     out = np.zeros(arr.shape, output_dtype(arr))
-    ids, compact = np.unique(arr, return_inverse=True)
-    compact = compact.reshape(arr.shape)
-    if ids.size and ids[0] == 0:
-        ids = ids[1:]
-    else:
-        compact = compact + 1
+    ids, compact = _compact_ids(arr)
     per_object = []
     if ids.size:
         from .device import resolve_device

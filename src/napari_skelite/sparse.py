@@ -28,6 +28,22 @@ def _dilate(mask, nd):
     return pool(mask[None, None].float(), 3, 1, 1)[0, 0] > 0
 
 
+_GATHER_BYTES = 2**25  # working memory of one gathered block of neighbourhoods
+
+
+def _conv_at(points, index, offs, table, layer):
+    """One convolution (then ReLU) at ``points``, gathering its inputs from ``table`` block by block.
+
+    Gathered neighbourhoods take ``K * Cin`` values per point (864 for a
+    3x3x3 kernel on 32 channels); blocks bound the memory to ``_GATHER_BYTES``.
+    """
+    per_point = offs.shape[0] * table.shape[1] * table.element_size() * 2  # gather + reshaped copy
+    step = max(256, _GATHER_BYTES // per_point)
+    out = [torch.relu(_conv_rows(_rows(points[i:i + step], index, offs, table), layer))
+           for i in range(0, len(points), step)]
+    return torch.cat(out) if len(out) != 1 else out[0]
+
+
 def _rows(points, index, offs, table):
     """Rows of ``table`` at ``points + offs`` (``index`` maps coordinates to rows; -1 -> zero row)."""
     nb = points[:, None, :] + offs[None] + 1  # +1: index is padded by one
@@ -71,7 +87,8 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     k = 0
     while iterations is None or k < iterations:
         inner = model.inner(c)
-        band = (c - inner)[0, 0] > 0
+        diff = c - inner
+        band = diff[0, 0] > 0
         if iterations is None and not bool(band.any()):
             return
         k += 1
@@ -79,21 +96,28 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
             d1 = _dilate(band, nd)
             d2 = _dilate(d1, nd)
             p0, p1, p2 = (torch.nonzero(m) for m in (band, d1, d2))
-            inp = torch.cat([(c - inner), c, s], 1)[0]  # (3, *spatial)
             # layer 1 at p2, reading the dense input (zero beyond the border)
-            xpad = F.pad(inp, (1, 1) * nd)
-            nb = p2[:, None, :] + offs[None] + 1
-            patches = xpad[(slice(None),) + tuple(nb.unbind(-1))]  # (3, N2, K)
-            h1 = torch.relu(_conv_rows(patches.permute(1, 2, 0), conv1))
+            xpad = x.new_zeros((3,) + tuple(n + 2 for n in shape))
+            core = (slice(1, -1),) * nd
+            for ch, v in enumerate((diff, c, s)):  # (band, C, S), one channel at a time
+                xpad[ch][core] = v[0, 0]
+            step = max(256, _GATHER_BYTES // (offs.shape[0] * (3 * 4 + nd * 8)))
+            h1 = []
+            for i in range(0, len(p2), step):
+                nb = p2[i:i + step, None, :] + offs[None] + 1
+                patches = xpad[(slice(None),) + tuple(nb.unbind(-1))]  # (3, n, K)
+                h1.append(torch.relu(_conv_rows(patches.permute(1, 2, 0), conv1)))
+            h1 = torch.cat(h1)
             # layers 2 and 3 gather from the previous layer's rows
-            index = torch.full(tuple(n + 2 for n in shape), -1, dtype=torch.long, device=device)
-            index[tuple((p2 + 1).unbind(-1))] = torch.arange(len(p2), device=device)
+            small = max(len(p2), xpad[0].numel()) < 2**31
+            index = torch.full(tuple(n + 2 for n in shape), -1, dtype=torch.int32 if small else torch.long, device=device)
+            index[tuple((p2 + 1).unbind(-1))] = torch.arange(len(p2), device=device, dtype=index.dtype)
             h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])  # the zero row for points outside
-            h2 = torch.relu(_conv_rows(_rows(p1, index, offs, h1), conv2))
+            h2 = _conv_at(p1, index, offs, h1, conv2)
             index.fill_(-1)
-            index[tuple((p1 + 1).unbind(-1))] = torch.arange(len(p1), device=device)
+            index[tuple((p1 + 1).unbind(-1))] = torch.arange(len(p1), device=device, dtype=index.dtype)
             h2 = torch.cat([h2, h2.new_zeros(1, h2.shape[1])])
-            h3 = torch.relu(_conv_rows(_rows(p0, index, offs, h2), conv3))
+            h3 = _conv_at(p0, index, offs, h2, conv3)
             logit = torch.addmm(conv4[1], h3, conv4[0])[:, 0]
             s_new = s.clone()
             s_new[(0, 0) + tuple(p0.unbind(-1))] -= torch.sigmoid(logit.float())
@@ -101,4 +125,5 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
             s_new = s
         s = guard(s, s_new) if guard is not None else s_new
         c = inner
+        del diff
         yield s
