@@ -37,7 +37,7 @@ def _conv_at(points, index, offs, table, layer):
     Gathered neighbourhoods take ``K * Cin`` values per point (864 for a
     3x3x3 kernel on 32 channels); blocks bound the memory to ``_GATHER_BYTES``.
     """
-    per_point = offs.shape[0] * table.shape[1] * table.element_size() * 2  # gather + reshaped copy
+    per_point = offs.shape[0] * (table.shape[1] * table.element_size() + 8)  # gathered rows + their index
     step = max(256, _GATHER_BYTES // per_point)
     out = [torch.relu(_conv_rows(_rows(points[i:i + step], index, offs, table), layer))
            for i in range(0, len(points), step)]
@@ -52,15 +52,19 @@ def _rows(points, index, offs, table):
 
 
 def _matrices(convs, dtype):
-    """``(weight (Cin*K, Cout), bias)`` per convolution, in ``dtype``."""
-    return [(c.weight.reshape(c.weight.shape[0], -1).t().to(dtype).contiguous(), c.bias.to(dtype)) for c in convs]
+    """``(weight (K*Cin, Cout), bias)`` per convolution, rows ordered (kernel offset, channel), in ``dtype``."""
+    out = []
+    for c in convs:
+        cout, cin = c.weight.shape[:2]
+        w = c.weight.reshape(cout, cin, -1).permute(2, 1, 0).reshape(-1, cout)
+        out.append((w.to(dtype).contiguous(), c.bias.to(dtype)))
+    return out
 
 
 def _conv_rows(rows, layer):
     """Apply one convolution to gathered neighbourhoods ``rows`` (N, K, Cin) -> (N, Cout)."""
     w, b = layer
-    flat = rows.permute(0, 2, 1).reshape(rows.shape[0], -1).to(w.dtype)  # (N, Cin * K), K in kernel order
-    return torch.addmm(b, flat, w)
+    return torch.addmm(b, rows.reshape(rows.shape[0], -1).to(w.dtype), w)  # a view: no copy
 
 
 @torch.no_grad()
@@ -97,16 +101,16 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
             d2 = _dilate(d1, nd)
             p0, p1, p2 = (torch.nonzero(m) for m in (band, d1, d2))
             # layer 1 at p2, reading the dense input (zero beyond the border)
-            xpad = x.new_zeros((3,) + tuple(n + 2 for n in shape))
+            xpad = x.new_zeros(tuple(n + 2 for n in shape) + (3,))  # channels last
             core = (slice(1, -1),) * nd
             for ch, v in enumerate((diff, c, s)):  # (band, C, S), one channel at a time
-                xpad[ch][core] = v[0, 0]
+                xpad[core + (ch,)] = v[0, 0]
             step = max(256, _GATHER_BYTES // (offs.shape[0] * (3 * 4 + nd * 8)))
             h1 = []
             for i in range(0, len(p2), step):
                 nb = p2[i:i + step, None, :] + offs[None] + 1
-                patches = xpad[(slice(None),) + tuple(nb.unbind(-1))]  # (3, n, K)
-                h1.append(torch.relu(_conv_rows(patches.permute(1, 2, 0), conv1)))
+                patches = xpad[tuple(nb.unbind(-1))]  # (n, K, 3)
+                h1.append(torch.relu(_conv_rows(patches, conv1)))
             h1 = torch.cat(h1)
             # layers 2 and 3 gather from the previous layer's rows
             small = max(len(p2), xpad[0].numel()) < 2**31
