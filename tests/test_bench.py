@@ -9,3 +9,14 @@ def test_benchmark_prints_a_row_per_input_and_method(monkeypatch, capsys):
     rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| tiny")]
     assert [r.split("|")[2].strip() for r in rows] == [
         "classic", "boolean", "skelite", "skelite + guard", "skelite dense", "morphological"]
+
+
+def test_chunked_benchmark_stores_a_skeleton_equal_to_the_in_memory_one(tmp_path, capsys):
+    from napari_skelite import skeletonize
+
+    bench.main(["--dask", "40,48,32", "--chunk", "16", "--methods", "boolean", "--threads", "1",
+                "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert any(r.startswith("| boolean |") for r in out.splitlines())
+    vol = np.load(tmp_path / "volume.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "skeleton_boolean.npy"), skeletonize(vol, "boolean"))
