@@ -4,17 +4,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import napari_skelite.sparse as sparse_mod
 from napari_skelite.model import Skelite
 from napari_skelite.sparse import sparse_iterate
 
 
-def _compare(mask, ndim, seed=0):
+def _compare(mask, ndim, seed=0, dense_fraction=float("inf")):
+    """Sparse loop against the dense one; by default the gathered path on every iteration."""
     torch.manual_seed(seed)
     model = Skelite(ndim).eval()
     x = torch.as_tensor(mask, dtype=torch.float32)[None, None]
     with torch.no_grad():
         dense = list(model.iterate(x))
-    sparse = list(sparse_iterate(model, x))
+    saved = sparse_mod.DENSE_FRACTION
+    sparse_mod.DENSE_FRACTION = dense_fraction
+    try:
+        sparse = list(sparse_iterate(model, x))
+    finally:
+        sparse_mod.DENSE_FRACTION = saved
     assert len(dense) == len(sparse)
     for a, b in zip(dense, sparse):
         assert torch.allclose(a, b, atol=1e-5)
@@ -31,6 +38,13 @@ def test_sparse_inference_equals_the_dense_loop_in_2d(mask, seed):
 @given(arrays(bool, st.tuples(st.integers(3, 9), st.integers(3, 9), st.integers(3, 9)), elements=st.booleans()))
 def test_sparse_inference_equals_the_dense_loop_in_3d(mask):
     _compare(mask, 3)
+
+
+@settings(max_examples=10, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(3, 9), st.integers(3, 9), st.integers(3, 9)), elements=st.booleans()),
+       st.sampled_from([0.0, 0.3, 0.6]))
+def test_switching_to_a_dense_pass_for_crowded_bands_gives_the_same_states(mask, fraction):
+    _compare(mask, 3, dense_fraction=fraction)
 
 
 def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count():
