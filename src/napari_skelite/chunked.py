@@ -72,20 +72,28 @@ def max_depth(mask, compute=None, cap: int = 16) -> int:
         cap *= 4
 
 
+def _count(iterations, needed):
+    """Iterations that can change anything: the requested count, capped by what the depth needs."""
+    if needed is None:
+        return iterations
+    return needed if iterations is None else min(iterations, needed)
+
+
 def halo_size(method: str, ndim: int, depth: int | None, iterations: int | None = None, guard: bool = False) -> int:
-    """Halo (points per side) that makes chunked results equal whole-volume ones; always even."""
+    """Halo (points per side) that makes chunked results equal whole-volume ones; always even.
+
+    ``depth`` (the largest city-block depth) may be ``None`` only for Skelite
+    without the guard and the morphological method with a given ``iterations``.
+    """
     subfield = 2**ndim + 1
     if method == "skelite":
-        n = iterations if depth is None else -(-depth // 2) if iterations is None else min(iterations, -(-depth // 2))
-        h = 3 * n + 2
+        h = 3 * _count(iterations, None if depth is None else -(-depth // 2)) + 2
         if guard:
             h = max(h, subfield * (depth + 2))
     elif method == "morphological":
-        n = iterations if depth is None else depth if iterations is None else min(iterations, depth)
-        h = n + 3
+        h = _count(iterations, depth) + 3
     else:
-        n = depth if iterations is None else min(iterations, depth + 2)
-        h = subfield * (n + 2)
+        h = subfield * (_count(iterations, depth) + 2)
     return int(h + h % 2)
 
 
