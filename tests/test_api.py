@@ -225,11 +225,11 @@ def test_non_contiguous_input_gives_the_same_result_as_a_contiguous_copy():
     assert np.array_equal(skeletonize(view, "boolean"), skeletonize(m, "boolean"))
 
 
-def test_dask_arrays_are_accepted():
+def test_dask_arrays_are_accepted_and_give_the_in_memory_skeleton_when_computed():
     da = pytest.importorskip("dask.array")
     m = np.zeros((30, 40), np.uint8)
     m[4:20, 5:35] = 2
-    assert np.array_equal(skeletonize(da.from_array(m, chunks=10), "boolean"), skeletonize(m, "boolean"))
+    assert np.array_equal(skeletonize(da.from_array(m, chunks=10), "boolean").compute(), skeletonize(m, "boolean"))
 
 
 def test_too_big_for_memory_is_refused_before_any_work_with_the_estimate(monkeypatch):
