@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 
@@ -85,10 +87,8 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     """
     nd = model.ndim
     net = model.net.body
-    conv1, conv2, conv3, conv4 = _matrices([net[0], net[2], net[4], net[6]], dtype)
-    device = x.device
-    offs = _offsets(nd, device)
-    shape = x.shape[2:]
+    layers = _matrices([net[0], net[2], net[4], net[6]], dtype)
+    offs = _offsets(nd, x.device)
     c = x
     s = x.clone()
     k = 0
@@ -96,47 +96,59 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
         inner = model.inner(c)
         diff = c - inner
         band = diff[0, 0] > 0
-        if iterations is None and not bool(band.any()):
+        has_band = bool(band.any())
+        if iterations is None and not has_band:
             return
         k += 1
-        if bool(band.any()):
+        s_new = s
+        if has_band:
             d1 = _dilate(band, nd)
             d2 = _dilate(d1, nd)
             p0, p1, p2 = (torch.nonzero(m) for m in (band, d1, d2))
-        if bool(band.any()) and (len(p0) + len(p1)) > DENSE_FRACTION * band.numel():
-            # the band's neighbourhood is most of the volume: one dense pass is cheaper than gathers
-            logit = model.net(torch.cat([diff, c, s], 1))[(0, 0) + tuple(p0.unbind(-1))]
+            if (len(p0) + len(p1)) > DENSE_FRACTION * band.numel():
+                # the band's neighbourhood is most of the volume: one dense pass is cheaper than gathers
+                logit = model.net(torch.cat([diff, c, s], 1))[(0, 0) + tuple(p0.unbind(-1))]
+            else:
+                logit = _gathered_logits((diff, c, s), (p0, p1, p2), layers, offs)
             s_new = s.clone()
             s_new[(0, 0) + tuple(p0.unbind(-1))] -= torch.sigmoid(logit.float())
-        elif bool(band.any()):
-            # layer 1 at p2, reading the dense input (zero beyond the border)
-            xpad = x.new_zeros(tuple(n + 2 for n in shape) + (3,))  # channels last
-            core = (slice(1, -1),) * nd
-            for ch, v in enumerate((diff, c, s)):  # (band, C, S), one channel at a time
-                xpad[core + (ch,)] = v[0, 0]
-            step = max(256, _GATHER_BYTES // (offs.shape[0] * (3 * 4 + nd * 8)))
-            h1 = []
-            for i in range(0, len(p2), step):
-                nb = p2[i:i + step, None, :] + offs[None] + 1
-                patches = xpad[tuple(nb.unbind(-1))]  # (n, K, 3)
-                h1.append(torch.relu(_conv_rows(patches, conv1)))
-            h1 = torch.cat(h1)
-            # layers 2 and 3 gather from the previous layer's rows
-            small = max(len(p2), xpad[0].numel()) < 2**31
-            index = torch.full(tuple(n + 2 for n in shape), -1, dtype=torch.int32 if small else torch.long, device=device)
-            index[tuple((p2 + 1).unbind(-1))] = torch.arange(len(p2), device=device, dtype=index.dtype)
-            h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])  # the zero row for points outside
-            h2 = _conv_at(p1, index, offs, h1, conv2)
-            index.fill_(-1)
-            index[tuple((p1 + 1).unbind(-1))] = torch.arange(len(p1), device=device, dtype=index.dtype)
-            h2 = torch.cat([h2, h2.new_zeros(1, h2.shape[1])])
-            h3 = _conv_at(p0, index, offs, h2, conv3)
-            logit = torch.addmm(conv4[1], h3, conv4[0])[:, 0]
-            s_new = s.clone()
-            s_new[(0, 0) + tuple(p0.unbind(-1))] -= torch.sigmoid(logit.float())
-        else:
-            s_new = s
         s = guard(s, s_new) if guard is not None else s_new
         c = inner
         del diff
         yield s
+
+
+def _gathered_logits(inputs, points, layers, offs):
+    """Deletion logits at the band points ``p0``, each layer evaluated only where the next reads it.
+
+    ``inputs``: the (1, 1, *spatial) channels (band, C, S); ``points``: the band ``p0``
+    and its dilations by one (``p1``, layer 2) and two (``p2``, layer 1).
+    """
+    p0, p1, p2 = points
+    conv1, conv2, conv3, conv4 = layers
+    shape = inputs[0].shape[2:]
+    nd = len(shape)
+    padded = tuple(n + 2 for n in shape)
+    # layer 1 at p2, reading the dense input (zero beyond the border)
+    xpad = inputs[0].new_zeros(padded + (3,))  # channels last
+    core = (slice(1, -1),) * nd
+    for ch, v in enumerate(inputs):  # one channel at a time
+        xpad[core + (ch,)] = v[0, 0]
+    step = max(256, _GATHER_BYTES // (offs.shape[0] * (3 * 4 + nd * 8)))
+    h1 = []
+    for i in range(0, len(p2), step):
+        nb = p2[i:i + step, None, :] + offs[None] + 1
+        patches = xpad[tuple(nb.unbind(-1))]  # (n, K, 3)
+        h1.append(torch.relu(_conv_rows(patches, conv1)))
+    h1 = torch.cat(h1)
+    # layers 2 and 3 gather from the previous layer's rows
+    small = max(len(p2), int(np.prod(padded))) < 2**31
+    index = torch.full(padded, -1, dtype=torch.int32 if small else torch.long, device=xpad.device)
+    index[tuple((p2 + 1).unbind(-1))] = torch.arange(len(p2), device=xpad.device, dtype=index.dtype)
+    h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])  # the zero row for points outside
+    h2 = _conv_at(p1, index, offs, h1, conv2)
+    index.fill_(-1)
+    index[tuple((p1 + 1).unbind(-1))] = torch.arange(len(p1), device=xpad.device, dtype=index.dtype)
+    h2 = torch.cat([h2, h2.new_zeros(1, h2.shape[1])])
+    h3 = _conv_at(p0, index, offs, h2, conv3)
+    return torch.addmm(conv4[1], h3, conv4[0])[:, 0]
