@@ -9,6 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._validate import (
+    _uint_for,
     as_label_array,
     check_iterations,
     check_label_dtype,
@@ -17,7 +18,6 @@ from ._validate import (
     check_precision,
     output_dtype,
 )
-from ._validate import _uint_for
 
 __all__ = ["skeletonize", "available_methods", "METHODS"]
 
@@ -84,10 +84,14 @@ _PACK_VOXELS = 2**20           # largest canvas of packed objects
 _PACK_GAP = 4                  # background between packed crops: more than any method reads across
 
 
-def _groups(boxes):
-    """Object indices in run order: small objects in groups to pack, large ones alone."""
-    ndim = len(boxes[0])
-    shapes = [tuple(np.subtract(*_crop_bounds(b)[::-1])) for b in boxes]
+def _crop_shape(box) -> tuple:
+    lo, hi = _crop_bounds(box)
+    return tuple(int(z - a) for a, z in zip(lo, hi))
+
+
+def _groups(shapes):
+    """Object indices in run order from crop shapes: small objects in groups to pack, large ones alone."""
+    ndim = len(shapes[0])
     small = [i for i, sh in enumerate(shapes) if max(sh) <= _PACK_SIDE[ndim]]
     groups = [[i] for i, sh in enumerate(shapes) if max(sh) > _PACK_SIDE[ndim]]
     small.sort(key=lambda i: shapes[i][:-1], reverse=True)  # similar cross-sections share a strip
@@ -135,13 +139,13 @@ def _pack(crops):
 def _compact_ids(arr):
     """Object ids (without 0) and the image relabelled ``1..n`` in the smallest unsigned dtype."""
     if arr.dtype.itemsize <= 2 or arr.dtype == bool:  # a lookup table is cheaper than sorting
-        flat = arr.reshape(-1).view(np.uint8) if arr.dtype == bool else arr.reshape(-1)
-        present = np.bincount(flat, minlength=2) > 0
+        codes = arr.view(np.uint8) if arr.dtype == bool else arr
+        present = np.bincount(codes.reshape(-1), minlength=2) > 0
         present[0] = False
         ids = np.flatnonzero(present).astype(arr.dtype)
         lut = np.zeros(present.size, _uint_for(len(ids)))
         lut[ids.astype(np.int64)] = np.arange(1, len(ids) + 1)
-        return ids, lut[arr.view(np.uint8) if arr.dtype == bool else arr]
+        return ids, lut[codes]
     ids, inverse = np.unique(arr, return_inverse=True)
     compact = inverse.reshape(arr.shape).astype(_uint_for(len(ids) + 1))
     if ids.size and ids[0] == 0:
@@ -297,9 +301,10 @@ def _skeletonize_array(mask, method, iterations, device, return_steps, *, weight
         run = _run_method(method)
         kw = {"weights": weights, "guard": guard, "precision": precision} if method == "skelite" else {}
         boxes = ndimage.find_objects(compact)
-        check_memory(max(int(np.prod(np.subtract(*_crop_bounds(box)[::-1]))) for box in boxes), method)
+        shapes = [_crop_shape(box) for box in boxes]
+        check_memory(max(int(np.prod(sh)) for sh in shapes), method)
         done = 0
-        for group in _groups(boxes):
+        for group in _groups(shapes):
             crops = [_crop(compact, boxes[i], i + 1) for i in group]
             if callback is not None:  # checked every iteration too, so a cancel is quick
                 kw["tick"] = lambda d=done: callback(d, len(ids))
