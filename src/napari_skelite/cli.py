@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._validate import PRECISIONS
 from .api import METHODS
 
 __all__ = ["main"]
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.add_argument("--weights", default=None, help="Skelite weights file (default: shipped weights)")
     s.add_argument("--guard", action="store_true", help="Skelite: enforce topology preservation")
-    s.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
+    s.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="Skelite: precision of the network's products")
     s.add_argument("--chunks", type=int, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
