@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from napari_skelite import skeletonize
-from napari_skelite.training.data import DataConfig, make_dataset
+from napari_skelite.training.data import DataConfig, make_masks
 
 
 def _timed(mask, precision):
@@ -36,7 +36,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     sets = {}
     for nd, kw, n in ((2, dict(n_curves=(10, 16), radius=(1.5, 10.0)), a.n), (3, dict(n_curves=(6, 9), radius=(1.5, 6.0)), a.n // 2)):
-        sets[f"validation {nd}D (n={n})"] = list(make_dataset(DataConfig.for_dim(nd, **kw), n, 10_000)[0])
+        sets[f"validation {nd}D (n={n})"] = list(make_masks(DataConfig.for_dim(nd, **kw), n, 10_000))
     real = Path(a.shared) / "data" / "real"
     if (real / "image_drive.png").is_file():
         import imageio.v3 as iio

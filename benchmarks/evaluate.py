@@ -16,7 +16,7 @@ import numpy as np
 from napari_skelite import skeletonize
 from napari_skelite.metrics import betti_numbers, cldice
 from napari_skelite.synthetic import silhouette, text_mask
-from napari_skelite.training.data import DataConfig, make_dataset
+from napari_skelite.training.data import DataConfig, make_masks
 from napari_skelite.training.evaluate import case_metrics, meets_targets
 
 
@@ -28,8 +28,8 @@ def cases(shared: Path):
 
         out["DRIVE 512^2"] = (iio.imread(real / "image_drive.png") > 0, iio.imread(real / "skeleton_drive.png") > 0)
         out["VesSAP 48^3"] = (np.load(real / "image_vessap.npy") > 0.5, np.load(real / "skeleton_vessap.npy") > 0.5)
-    m2, _ = make_dataset(DataConfig.for_dim(2, size=256, n_curves=(12, 16), radius=(1.5, 10.0)), 2, 777)
-    m3, _ = make_dataset(DataConfig.for_dim(3, size=64, n_curves=(6, 9), radius=(1.5, 6.0)), 2, 777)
+    m2 = make_masks(DataConfig.for_dim(2, size=256, n_curves=(12, 16), radius=(1.5, 10.0)), 2, 777)
+    m3 = make_masks(DataConfig.for_dim(3, size=64, n_curves=(6, 9), radius=(1.5, 6.0)), 2, 777)
     for i in range(2):
         out[f"held-out synthetic 2D #{i}"] = (m2[i], None)
         out[f"held-out synthetic 3D #{i}"] = (m3[i], None)

@@ -1,6 +1,6 @@
 """Lower bound on the error of any classifier that sees only the network's 7x7(x7) window.
 
-    python benchmarks/window_ambiguity.py --dim 2 --images 300 [--cache DIR]
+    python benchmarks/window_ambiguity.py --dim 2 --images 300 [--teacher local|directional] [--cache DIR]
 
 Teacher-forced inputs ``(band, C, S)`` of the training data: the binary 7x7 window of the three
 channels at every band point is hashed; a window that occurs with both targets (keep / delete)
@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from napari_skelite.training.data import DataConfig, make_dataset
+from napari_skelite.training.data import TEACHERS, DataConfig, make_dataset
 from napari_skelite.training.loop import teacher_forcing_batch
 
 RADIUS = 3  # three 3x3 convolutions
@@ -47,16 +47,16 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dim", type=int, default=2)
     p.add_argument("--images", type=int, default=300)
-    p.add_argument("--samples", type=int, default=3000, help="dataset size of the training command")
+    p.add_argument("--teacher", default="local", choices=TEACHERS)
     p.add_argument("--cache", default=None)
     a = p.parse_args(argv)
-    masks, skels = make_dataset(DataConfig.for_dim(a.dim), a.samples, 0, a.cache)
+    masks, skels = make_dataset(DataConfig.for_dim(a.dim, teacher=a.teacher), a.images, 0, a.cache)
     counts = defaultdict(lambda: [0, 0])
     total = sum(window_counts(masks[i], skels[i], counts) for i in range(a.images) if masks[i].any())
     ambiguous = sum(d + k for d, k in counts.values() if d and k)
     unavoidable = sum(min(d, k) for d, k in counts.values())
     kept = sum(k for _, k in counts.values())
-    print(f"{a.dim}D, {a.images} images: {total} band points ({kept} teacher skeleton points), "
+    print(f"{a.dim}D, {a.teacher} teacher, {a.images} images: {total} band points ({kept} teacher skeleton points), "
           f"{len(counts)} distinct windows; points in windows seen with both targets: {ambiguous} "
           f"({ambiguous / total:.2%}); unavoidable errors: {unavoidable} ({unavoidable / total:.2%} of band points, "
           f"{unavoidable / max(kept, 1):.1%} of the skeleton points' count)")

@@ -1,10 +1,12 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
 from scipy import ndimage
 from skimage.measure import euler_number
 
-from napari_skelite.topology import is_simple, neighbour_offsets, simple_point_lut
+from napari_skelite.topology import is_p_simple, is_simple, neighbour_offsets, simple_point_lut
 
 
 def _cube(code, ndim):
@@ -78,3 +80,28 @@ def test_a_cache_file_of_the_wrong_size_is_ignored(tmp_path):
     path = tmp_path / "simple26.bits"
     path.write_bytes(b"\x00" * 100)
     assert (SimplePointTable(3, cache=path).table == 2).all()
+
+
+def _brute_p_simple(code, p_code, table, ndim):
+    """The definition: simple after deleting any subset of the candidate neighbours."""
+    bits = [b for b in range(len(neighbour_offsets(ndim))) if (p_code >> b) & 1]
+    subsets = [sum(1 << b for b, keep in zip(bits, mask) if keep) for mask in itertools.product((0, 1), repeat=len(bits))]
+    return bool(table(torch.as_tensor([code & ~s for s in subsets])).all())
+
+
+def test_2d_p_simple_test_matches_its_definition_on_every_configuration():
+    table = simple_point_lut(2)
+    pairs = [(x, p) for x in range(256) for p in range(256) if p & ~x == 0]
+    got = is_p_simple(torch.as_tensor([x for x, _ in pairs]), torch.as_tensor([p for _, p in pairs]), 2).tolist()
+    assert got == [_brute_p_simple(x, p, table, 2) for x, p in pairs]
+
+
+def test_3d_p_simple_test_matches_its_definition_on_random_configurations():
+    rng = np.random.default_rng(5)
+    table = simple_point_lut(3)
+    x = (rng.random((400, 26)) < rng.uniform(0.2, 0.9, (400, 1)))
+    p = x & (rng.random((400, 26)) < 0.25) & (np.cumsum(x, 1) <= 8)  # at most 8 candidates: 256 subsets
+    codes = [(b.astype(np.int64) << np.arange(26)).sum(1) for b in (x, p)]
+    got = is_p_simple(torch.as_tensor(codes[0]), torch.as_tensor(codes[1]), 3).tolist()
+    assert got == [_brute_p_simple(int(a), int(b), table, 3) for a, b in zip(*codes)]
+    assert 0 < sum(got) < len(got)

@@ -46,6 +46,8 @@ def _cmd_train(a):
     data = {"crop": a.crop} if a.crop else {}
     if a.size:
         data["size"] = a.size
+    if a.teacher != "local":
+        data["teacher"] = a.teacher
     cfg = TrainConfig(ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
@@ -116,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="average skeleton points and deletions as separate classes in the BCE")
     t.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")
     t.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (x0.2 at 60%% and 85%%)")
+    t.add_argument("--teacher", choices=("local", "directional"), default="local",
+                   help="local: window-local thinning of each crop (learnable by the 7x7 network); "
+                        "directional: Boolean thinning of the whole image (the first sessions' teacher)")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
     t.set_defaults(func=_cmd_train)
     b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)")

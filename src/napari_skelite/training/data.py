@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..methods import local
 from ..methods.boolean import thin
 from ..synthetic import bezier_curves, render_tubes
 from .augment import boundary_noise, downscale, flip_rotate
 
-__all__ = ["DataConfig", "make_sample", "make_dataset", "random_crops"]
+__all__ = ["DataConfig", "TEACHERS", "make_sample", "make_masks", "make_dataset", "random_crops"]
+
+TEACHERS = ("local", "directional")
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,20 @@ class DataConfig:
     thicken: tuple = (0.6, 1.6)   # same centre lines rendered at several widths
     noise: float = 0.5       # probability of boundary noise
     downscale: float = 0.15  # probability of a 2x down-scaling
+    # "local": window-local thinning (methods.local) run on each crop, the crop border
+    # counting as background; "directional": Boolean thinning of the whole image
+    teacher: str = "local"
 
     def __post_init__(self):
         if self.crop > self.size:
             raise ValueError(f"crop ({self.crop}) must not exceed the generated size ({self.size}).")
+        if self.teacher not in TEACHERS:
+            raise ValueError(f"teacher must be one of {', '.join(TEACHERS)}; got {self.teacher!r}.")
+
+    @property
+    def outside(self) -> float:
+        """Value beyond the crop border for the student's erosions: what the teacher assumed there."""
+        return 0.0 if self.teacher == "local" else 1.0
 
     @classmethod
     def for_dim(cls, ndim: int, **kw):
@@ -37,14 +50,29 @@ class DataConfig:
         return cls(ndim=ndim, **base)
 
 
-def teacher_skeleton(mask: np.ndarray) -> np.ndarray:
-    """The teacher's skeleton: Boolean thinning in its directional, translation-consistent order."""
+def teacher_skeleton(mask: np.ndarray, teacher: str = "directional") -> np.ndarray:
+    """The teacher's skeleton of a whole image.
+
+    ``"local"``: window-local thinning (:mod:`napari_skelite.methods.local`),
+    whose every decision is a function of the student's 7x7(x7) window;
+    ``"directional"``: Boolean thinning in its directional, translation-consistent order.
+    """
+    if teacher == "local":
+        return local.run(mask)[0]
     return thin(torch.as_tensor(mask), None, directional=True).numpy()
 
 
-def make_sample(cfg: DataConfig, seed: int):
-    """One (mask, teacher skeleton) pair of shape ``(size,) * ndim``."""
-    rng = np.random.default_rng(seed)
+def _crop_with_skeleton(mask, rng, crop):
+    """A random crop of side ``crop`` centred near a foreground point (the image if none)."""
+    pts = np.argwhere(mask)
+    nd = mask.ndim
+    c = pts[rng.integers(len(pts))] if len(pts) else np.array(mask.shape) // 2
+    lo = np.clip(c - crop // 2 + rng.integers(-crop // 4, crop // 4 + 1, nd), 0, np.array(mask.shape) - crop)
+    return np.ascontiguousarray(mask[tuple(slice(int(a), int(a) + crop) for a in lo)])
+
+
+def _render(cfg: DataConfig, rng) -> np.ndarray:
+    """One augmented synthetic image ``(size,) * ndim``."""
     shape = (cfg.size,) * cfg.ndim
     pts, rad = bezier_curves(shape, int(rng.integers(cfg.n_curves[0], cfg.n_curves[1] + 1)), cfg.radius, seed=rng)
     mask = render_tubes(shape, pts, rad, scale=rng.uniform(*cfg.thicken))
@@ -52,8 +80,27 @@ def make_sample(cfg: DataConfig, seed: int):
         mask = downscale(mask, 2)
     if rng.random() < cfg.noise:
         mask = boundary_noise(mask, rng)
-    mask = flip_rotate(mask, rng)
-    return mask, teacher_skeleton(mask)
+    return flip_rotate(mask, rng)
+
+
+def make_sample(cfg: DataConfig, seed: int):
+    """One (mask, teacher skeleton) pair.
+
+    Shape ``(size,) * ndim`` for the directional teacher; for the local teacher
+    a random crop ``(crop,) * ndim`` of the generated image, thinned as an
+    image of its own (its border is background), so the targets are exactly
+    what the student can see.
+    """
+    rng = np.random.default_rng(seed)
+    mask = _render(cfg, rng)
+    if cfg.teacher == "local":
+        mask = _crop_with_skeleton(mask, rng, cfg.crop)
+    return mask, teacher_skeleton(mask, cfg.teacher)
+
+
+def make_masks(cfg: DataConfig, n: int, seed: int) -> np.ndarray:
+    """The ``n`` whole images of :func:`make_dataset` (before any crop), without teacher targets."""
+    return np.stack([_render(cfg, np.random.default_rng(_seed(seed, i))) for i in range(n)])
 
 
 def _seed(seed, i):
@@ -69,7 +116,8 @@ def make_dataset(cfg: DataConfig, n: int, seed: int, cache: str | Path | None = 
         if path.is_file():
             d = np.load(path)
             return d["masks"], d["skels"]
-    masks = np.zeros((n,) + (cfg.size,) * cfg.ndim, bool)
+    side = cfg.crop if cfg.teacher == "local" else cfg.size
+    masks = np.zeros((n,) + (side,) * cfg.ndim, bool)
     skels = np.zeros_like(masks)
     it = range(n) if progress is None else progress(range(n), desc="teacher targets")
     for i in it:

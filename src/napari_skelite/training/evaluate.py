@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
-from .data import DataConfig, make_dataset
+from .data import DataConfig, make_masks
 
 __all__ = ["validate", "case_metrics", "meets_targets", "small_check"]
 
@@ -32,7 +32,7 @@ def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dic
 
     kw = dict(n_curves=(10, 16), radius=(1.5, 10.0)) if ndim == 2 else dict(n_curves=(6, 9), radius=(1.5, 6.0))
     dcfg = DataConfig.for_dim(ndim, **kw)
-    masks, _ = make_dataset(dcfg, n, seed)
+    masks = make_masks(dcfg, n, seed)
     rows = []
     for m in masks:
         sk = skeletonize(m, "skelite", weights=net, device="cpu", guard=guard)

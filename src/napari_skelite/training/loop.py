@@ -121,7 +121,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         init_card = {k: c.get(k) for k in ("command", "command_in_repo", "steps", "samples", "wall_time_s", "validation")}
     else:
         net = SkeliteNet(cfg.ndim)
-    model = Skelite(cfg.ndim, net)
+    model = Skelite(cfg.ndim, net, outside=dcfg.outside)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ckpt_path = Path(cfg.out).with_suffix(".ckpt")
     start = 0
@@ -143,7 +143,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
             g["lr"] = _lr_at(step, cfg.steps, cfg.lr)
         m, s = random_crops(masks, skels, dcfg.crop, cfg.batch, rng)
         if step < n_tf:
-            x, band, target = teacher_forcing_batch(m, s)
+            x, band, target = teacher_forcing_batch(m, s, dcfg.outside)
             logits = model.net(x)
             loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance)
             # thinness of the state this step produces

@@ -1,0 +1,191 @@
+"""Window-local topology-preserving thinning: the teacher a Skelite network can copy.
+
+Skelite's loop judges every point once, in the iteration ``k`` whose band holds
+its city-block depth (``2k-1`` or ``2k``), with a network that sees a 7x7(x7)
+window. A teacher is learnable by such a student only if its decision at a
+point is a function of that window. This thinning is built to be one: per
+iteration it runs three passes, each deleting in parallel a set of band points
+that is safe by construction, and each pass reads only the 3x3(x3)
+neighbourhood of the state the pass before left (three passes, radius 3).
+
+A pass has a candidate set ``P`` (band points of one or both depth layers
+still in the object) and an order of the grid (raster order forward or
+backward). A candidate ``x`` is deleted when it stays a simple point whatever
+subset of its candidate neighbours *earlier in that order* is deleted first
+(Bertrand's P-simple test, :func:`napari_skelite.topology.is_p_simple`,
+restricted to the earlier half of the neighbourhood), and when it keeps at
+least two neighbours that no earlier deletion can remove (so curve ends stay).
+Deleting all such points at once equals deleting them one by one in the
+order, each simple when it goes, so every pass preserves all Betti numbers
+(tests: hypothesis on random shapes). Deletions never leave the band, so
+iteration ``k`` of this teacher lines up exactly with iteration ``k`` of the
+student.
+
+In 2D the result is thin (0.05% of DRIVE's skeleton points in 2x2 blocks,
+1.0x scikit-image's size); in 3D, medial surfaces formed inside one band stay
+(a sheet can only be worn down from its rim, one pass per point), so 3D
+skeletons are topologically exact but larger than a curve skeleton.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from ..topology import is_p_simple, neighbour_offsets
+
+__all__ = ["thin", "step", "run", "PASSES"]
+
+#: per dimension: (depth layers, order) of the three passes of every iteration;
+#: layer "a" is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd" is the raster order
+PASSES = {
+    2: (("a", "bwd"), ("ab", "bwd"), ("ab", "fwd")),
+    3: (("a", "bwd"), ("ab", "bwd"), ("ab", "fwd")),
+}
+
+
+def _earlier(ndim: int, order: str) -> int:
+    """Bit mask of the neighbours that come before the centre in the raster ``order``."""
+    half = len(neighbour_offsets(ndim)) // 2  # offsets are sorted lexicographically
+    bits = range(half) if order == "fwd" else range(half, 2 * half)
+    return sum(1 << b for b in bits)
+
+
+def _popcount(x: torch.Tensor) -> torch.Tensor:
+    n = torch.zeros_like(x)
+    v = x.clone()
+    while bool((v != 0).any()):
+        n += v & 1
+        v >>= 1
+    return n
+
+
+def _deletable(codes: torch.Tensor, p_codes: torch.Tensor, ndim: int, order: str) -> torch.Tensor:
+    """The pass rule on configuration codes (see the module docstring)."""
+    earlier = p_codes & codes & _earlier(ndim, order)
+    return is_p_simple(codes, earlier, ndim) & (_popcount(codes & ~earlier) >= 2)
+
+
+@lru_cache(maxsize=None)
+def _table_2d(order: str, device: str) -> torch.Tensor:
+    """The 2D rule for every (object code, candidate code) pair: 65,536 entries."""
+    x = torch.arange(256).repeat_interleave(256)
+    p = torch.arange(256).repeat(256)
+    return _deletable(x, p, 2, order).to(device)
+
+
+class _Grid:
+    """Flat indices of a zero-padded volume and its neighbour offsets."""
+
+    def __init__(self, shape, device):
+        self.ndim = len(shape)
+        self.shape = tuple(s + 2 for s in shape)
+        strides = np.cumprod((1,) + self.shape[::-1])[:-1][::-1]
+        offs = np.array(neighbour_offsets(self.ndim))
+        self.offsets = torch.as_tensor(offs @ strides, device=device)
+        self.faces = self.offsets[torch.as_tensor(np.abs(offs).sum(1) == 1, device=device)]
+        self.bits = torch.arange(len(offs), device=device)
+
+    def codes(self, flat, where):
+        nb = flat[where[:, None] + self.offsets[None, :]].long()
+        return (nb << self.bits).sum(1)
+
+    def erode(self, flat, where):
+        """Cross erosion of ``flat`` evaluated at ``where`` (all foreground): who keeps all face neighbours."""
+        return flat[where[:, None] + self.faces[None, :]].all(1)
+
+
+def _pass(grid, flat, cand, order):
+    """Indices of ``cand`` deleted by one pass on the state ``flat`` (bool, padded, flattened)."""
+    if cand.numel() == 0:
+        return cand
+    p = torch.zeros_like(flat)
+    p[cand] = True
+    xc, pc = grid.codes(flat, cand), grid.codes(p, cand)
+    if grid.ndim == 2:
+        ok = _table_2d(order, str(flat.device))[(xc << 8) | (pc & xc)]
+    else:
+        ok = _deletable(xc, pc, 3, order)
+    return cand[ok]
+
+
+def step(state: torch.Tensor, unjudged: torch.Tensor):
+    """One iteration: judge the band of ``unjudged`` (its two outer depth layers).
+
+    Parameters
+    ----------
+    state : bool tensor (H, W) or (D, H, W)
+        The current object ``S`` (judged points that were kept, and ``unjudged``).
+    unjudged : bool tensor like ``state``
+        ``C``: the points no iteration has judged yet (a subset of ``state``).
+
+    Returns
+    -------
+    state, unjudged : the object after the three passes, and ``E(E(C))``.
+    """
+    nd = state.ndim
+    grid = _Grid(state.shape, state.device)
+    pad = lambda t: torch.nn.functional.pad(t.bool(), (1, 1) * nd).reshape(-1).clone()  # noqa: E731
+    flat, c = pad(state), pad(unjudged)
+    todo = torch.nonzero(c).squeeze(1)
+    e1 = grid.erode(c, todo)
+    inner = todo[e1]
+    c1 = torch.zeros_like(c)
+    c1[inner] = True
+    e2 = grid.erode(c1, inner)
+    layers = {"a": todo[~e1], "b": inner[~e2]}
+    layers["ab"] = torch.cat([layers["a"], layers["b"]])
+    for which, order in PASSES[nd]:
+        cand = layers[which]
+        flat[_pass(grid, flat, cand[flat[cand]], order)] = False
+    c = torch.zeros_like(c)
+    c[inner[e2]] = True
+    unpad = tuple(slice(1, -1) for _ in range(nd))
+    return flat.reshape(grid.shape)[unpad], c.reshape(grid.shape)[unpad]
+
+
+def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: bool = False, tick=None):
+    """Thin a binary 2D/3D tensor with window-local, topology-preserving passes.
+
+    Parameters
+    ----------
+    mask : (H, W) or (D, H, W) torch.Tensor
+        Binary (bool or 0/1). The image border counts as background.
+    iterations : int, optional
+        Iterations (each judges two depth layers); ``None`` runs until every
+        point has been judged.
+    return_steps : bool
+        Also return the state after every iteration (each its own copy).
+    tick : callable, optional
+        Called once per iteration (raise in it to cancel).
+
+    Returns
+    -------
+    skeleton : bool tensor like ``mask``
+    steps : list of bool tensors, only with ``return_steps``; ``steps[0]`` is the input.
+    """
+    binary = mask.detach() > 0.5 if mask.is_floating_point() else mask.bool()
+    if binary.ndim not in (2, 3):
+        raise ValueError(f"mask must be 2D or 3D; got shape {tuple(mask.shape)}.")
+    s, c = binary.clone(), binary.clone()
+    steps = [binary.clone()] if return_steps else None
+    k = 0
+    while bool(c.any()) and (iterations is None or k < iterations):
+        k += 1
+        if tick is not None:
+            tick()
+        s, c = step(s, c)
+        if return_steps:
+            steps.append(s.clone())
+    return (s, steps) if return_steps else s
+
+
+def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, tick=None):
+    """Thin one binary numpy object; returns ``(skeleton, steps or None)``."""
+    t = torch.as_tensor(np.ascontiguousarray(mask), device=device).bool()
+    res = thin(t, iterations, return_steps=return_steps, tick=tick)
+    if return_steps:
+        sk, steps = res
+        return sk.cpu().numpy(), [s.cpu().numpy() for s in steps]
+    return res.cpu().numpy(), None
