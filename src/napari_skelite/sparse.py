@@ -14,7 +14,6 @@ import itertools
 import numpy as np
 
 import torch
-import torch.nn.functional as F
 
 from .model import Skelite
 
@@ -26,8 +25,15 @@ def _offsets(nd, device):
 
 
 def _dilate(mask, nd):
-    pool = F.max_pool2d if nd == 2 else F.max_pool3d
-    return pool(mask[None, None].float(), 3, 1, 1)[0, 0] > 0
+    """Dilation of a bool tensor by the full 3x3(x3) box, one axis at a time over shifted views."""
+    out = mask.clone()
+    for axis in range(nd):
+        src = out.clone()
+        n = src.shape[axis]
+        lo, hi = src.narrow(axis, 0, n - 1), src.narrow(axis, 1, n - 1)
+        out.narrow(axis, 1, n - 1).logical_or_(lo)
+        out.narrow(axis, 0, n - 1).logical_or_(hi)
+    return out
 
 
 _GATHER_BYTES = 2**25  # working memory of one gathered block of neighbourhoods
@@ -39,8 +45,11 @@ DENSE_FRACTION = 0.4
 def _conv_at(points, index, offs, table, layer):
     """One convolution (then ReLU) at ``points``, gathering its inputs from ``table`` block by block.
 
-    Gathered neighbourhoods take ``K * Cin`` values per point (864 for a
-    3x3x3 kernel on 32 channels); blocks bound the memory to ``_GATHER_BYTES``.
+    ``points`` and ``offs`` are flat indices into the padded volume, ``index``
+    maps a flat position to its row of ``table`` (the last row, zeros, for
+    positions outside the previous layer's set). Gathered neighbourhoods take
+    ``K * Cin`` values per point (864 for a 3x3x3 kernel on 32 channels);
+    blocks bound the memory to ``_GATHER_BYTES``.
     """
     per_point = offs.shape[0] * (table.shape[1] * table.element_size() + 8)  # gathered rows + their index
     step = max(256, _GATHER_BYTES // per_point)
@@ -50,10 +59,10 @@ def _conv_at(points, index, offs, table, layer):
 
 
 def _rows(points, index, offs, table):
-    """Rows of ``table`` at ``points + offs`` (``index`` maps coordinates to rows; -1 -> zero row)."""
-    nb = points[:, None, :] + offs[None] + 1  # +1: index is padded by one
-    idx = index[tuple(nb.unbind(-1))]  # (N, K)
-    return table[idx]  # (N, K, C); index -1 picks the zero row appended at the end
+    """Rows of ``table`` at the flat positions ``points + offs``, as ``(N, K, C)``."""
+    nb = points[:, None] + offs[None]  # (N, K) flat positions
+    idx = nb.view(-1) if index is None else index[nb.view(-1)]
+    return table.index_select(0, idx).view(nb.shape[0], nb.shape[1], table.shape[1])
 
 
 def _matrices(convs, dtype):
@@ -122,33 +131,32 @@ def _gathered_logits(inputs, points, layers, offs):
     """Deletion logits at the band points ``p0``, each layer evaluated only where the next reads it.
 
     ``inputs``: the (1, 1, *spatial) channels (band, C, S); ``points``: the band ``p0``
-    and its dilations by one (``p1``, layer 2) and two (``p2``, layer 1).
+    and its dilations by one (``p1``, layer 2) and two (``p2``, layer 1), as coordinates.
     """
-    p0, p1, p2 = points
     conv1, conv2, conv3, conv4 = layers
     shape = inputs[0].shape[2:]
     nd = len(shape)
     padded = tuple(n + 2 for n in shape)
-    # layer 1 at p2, reading the dense input (zero beyond the border)
-    xpad = inputs[0].new_zeros(padded + (3,))  # channels last
+    device = inputs[0].device
+    strides = torch.tensor(np.cumprod((1,) + padded[::-1])[:-1][::-1].copy(), device=device)
+    small = int(np.prod(padded)) < 2**31
+    itype = torch.int32 if small else torch.long
+    flat = [((p + 1) * strides).sum(1).to(itype) for p in points]  # flat positions in the padded volume
+    p0, p1, p2 = flat
+    offs_flat = (offs * strides).sum(1).to(itype)
+    # layer 1 at p2, reading the dense input (zero beyond the border), channels last
+    xpad = inputs[0].new_zeros(padded + (3,))
     core = (slice(1, -1),) * nd
     for ch, v in enumerate(inputs):  # one channel at a time
         xpad[core + (ch,)] = v[0, 0]
-    step = max(256, _GATHER_BYTES // (offs.shape[0] * (3 * 4 + nd * 8)))
-    h1 = []
-    for i in range(0, len(p2), step):
-        nb = p2[i:i + step, None, :] + offs[None] + 1
-        patches = xpad[tuple(nb.unbind(-1))]  # (n, K, 3)
-        h1.append(torch.relu(_conv_rows(patches, conv1)))
-    h1 = torch.cat(h1)
-    # layers 2 and 3 gather from the previous layer's rows
-    small = max(len(p2), int(np.prod(padded))) < 2**31
-    index = torch.full(padded, -1, dtype=torch.int32 if small else torch.long, device=xpad.device)
-    index[tuple((p2 + 1).unbind(-1))] = torch.arange(len(p2), device=xpad.device, dtype=index.dtype)
-    h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])  # the zero row for points outside
-    h2 = _conv_at(p1, index, offs, h1, conv2)
-    index.fill_(-1)
-    index[tuple((p1 + 1).unbind(-1))] = torch.arange(len(p1), device=xpad.device, dtype=index.dtype)
+    h1 = _conv_at(p2, None, offs_flat, xpad.view(-1, 3), conv1)
+    # layers 2 and 3 gather from the previous layer's rows; the last row is zeros
+    index = torch.full((int(np.prod(padded)),), len(p2), dtype=itype, device=device)
+    index[p2.long()] = torch.arange(len(p2), device=device, dtype=itype)
+    h1 = torch.cat([h1, h1.new_zeros(1, h1.shape[1])])
+    h2 = _conv_at(p1, index, offs_flat, h1, conv2)
+    index.fill_(len(p1))
+    index[p1.long()] = torch.arange(len(p1), device=device, dtype=itype)
     h2 = torch.cat([h2, h2.new_zeros(1, h2.shape[1])])
-    h3 = _conv_at(p0, index, offs, h2, conv3)
+    h3 = _conv_at(p0, index, offs_flat, h2, conv3)
     return torch.addmm(conv4[1], h3, conv4[0])[:, 0]
