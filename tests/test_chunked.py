@@ -10,7 +10,7 @@ from napari_skelite import skeletonize
 from napari_skelite.chunked import halo_size, max_depth
 from napari_skelite.synthetic import bezier_curves, render_tubes
 
-METHODS = ["skelite", "boolean", "morphological", "classic"]
+METHODS = ["skelite", "boolean", "local", "morphological", "classic"]
 
 
 def _tubes(shape, n, radius, seed, labels=1):

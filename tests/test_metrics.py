@@ -61,7 +61,7 @@ def test_compare_methods_reports_every_method_and_missing_weights():
     m[4:16, 6:14] = 1
     rows = compare_methods(m, weights="/nonexistent/weights.pt")
     by = {r["method"]: r for r in rows}
-    assert set(by) == {"skelite", "boolean", "morphological", "classic"}
+    assert set(by) == {"skelite", "boolean", "local", "morphological", "classic"}
     assert "error" in by["skelite"]
     assert by["boolean"]["b0_error"] == 0 and by["boolean"]["cldice_vs_boolean"] == 1.0
     assert "boolean" in format_table(rows)

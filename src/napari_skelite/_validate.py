@@ -92,7 +92,7 @@ def check_method(method: str, names) -> str:
 
 
 #: rough peak bytes per voxel of the largest object's crop, measured with the benchmark script
-BYTES_PER_VOXEL = {"skelite": 300, "boolean": 40, "morphological": 60, "classic": 30}
+BYTES_PER_VOXEL = {"skelite": 300, "boolean": 40, "local": 80, "morphological": 60, "classic": 30}
 
 
 def available_memory() -> int | None:

@@ -25,6 +25,7 @@ __all__ = ["skeletonize", "available_methods", "METHODS"]
 METHODS: dict[str, tuple[str, str]] = {
     "skelite": ("napari_skelite.methods.skelite", "learned iterative thinning (Skelite)"),
     "boolean": ("napari_skelite.methods.boolean", "Boolean-predicate topology-preserving thinning"),
+    "local": ("napari_skelite.methods.local", "window-local topology-preserving thinning (Skelite's 2D teacher)"),
     "morphological": ("napari_skelite.methods.morphological", "clDice morphological soft skeleton"),
     "classic": ("napari_skelite.methods.classic", "scikit-image skeletonize (Zhang 2D / Lee 3D)"),
 }

@@ -144,12 +144,13 @@ def test_compare_fills_the_table_and_adds_one_layer_per_method(make_napari_viewe
     w.compare()
     _wait(qtbot, w)
     methods = [w.table.item(i, 0).text() for i in range(w.table.rowCount())]
-    assert methods == ["skelite", "boolean", "morphological", "classic"]
+    assert methods == ["skelite", "boolean", "local", "morphological", "classic"]
     by = {r["method"]: r for r in w.last_rows}
     assert by["boolean"]["b0_error"] == 0 and by["boolean"]["cldice_vs_boolean"] == 1.0
+    assert by["local"]["b0_error"] == by["local"]["b1_error"] == 0
     assert w.table.item(1, 1).text() == "0"
     csv = w.table_csv().splitlines()
-    assert csv[0].startswith("method,b0_error,b1_error") and len(csv) == 5
+    assert csv[0].startswith("method,b0_error,b1_error") and len(csv) == 6
     assert all(f"cells skeleton ({m})" in viewer.layers for m in methods)
     assert viewer.grid.enabled
 

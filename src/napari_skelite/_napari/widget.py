@@ -44,6 +44,7 @@ _log = logging.getLogger(__name__)
 METHOD_LABELS = {
     "skelite": "Skelite (learned)",
     "boolean": "Boolean (topology-preserving)",
+    "local": "Local thinning (Skelite's teacher)",
     "morphological": "Morphological (clDice soft)",
     "classic": "Classic (scikit-image)",
 }
