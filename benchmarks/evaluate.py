@@ -52,7 +52,8 @@ def main(argv=None):
     p.add_argument("--weights-3d", default=None)
     a = p.parse_args(argv)
     weights = {2: a.weights_2d, 3: a.weights_3d}
-    variants = [("skelite", False), ("skelite", True), ("boolean", False), ("morphological", False), ("classic", False)]
+    variants = [("skelite", False), ("skelite", True), ("boolean", False), ("local", False), ("morphological", False),
+                ("classic", False)]
     print("| case | b0/b1 | method | b0 err | b1 err | 2x2 share | clDice vs Boolean | size vs classic | coverage of classic | time (s) | targets |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, (mask, ref) in cases(Path(a.shared)).items():

@@ -57,6 +57,16 @@ def _cmd_train(a):
     print(f"saved {out}; validation: {card['validation']}")
 
 
+def _cmd_calibrate(a):
+    from .training.calibrate import calibrate
+
+    offsets = tuple(float(v) for v in a.offsets.split(","))
+    out = a.out or a.weights
+    command = " ".join(["napari-skelite"] + sys.argv[1:]) if "calibrate" in sys.argv else None
+    card = calibrate(a.weights, out, a.dim, seed=a.seed, n=a.samples, offsets=offsets, command=command)
+    print(f"saved {out}: offset {card['calibration']['offset']}; validation: {card['validation']}")
+
+
 def _cmd_build_table(a):
     from tqdm import tqdm
 
@@ -123,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "directional: Boolean thinning of the whole image (the first sessions' teacher)")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
     t.set_defaults(func=_cmd_train)
+    k = sub.add_parser("calibrate", help="choose the deletion threshold of trained weights on held-out synthetic data")
+    k.add_argument("--dim", type=int, choices=(2, 3), required=True)
+    k.add_argument("--weights", required=True, help="weights file to calibrate")
+    k.add_argument("--out", default=None, help="where to write the calibrated weights (default: in place)")
+    k.add_argument("--seed", type=int, default=20_000, help="seed of the calibration images (not the validation seed)")
+    k.add_argument("--samples", type=int, default=16, help="number of calibration images")
+    k.add_argument("--offsets", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated logit offsets to try")
+    k.set_defaults(func=_cmd_calibrate)
     b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)")
     b.add_argument("--out", default=None, help="default: ~/.cache/napari-skelite/simple26.bits")
     b.set_defaults(func=_cmd_build_table)

@@ -6,7 +6,12 @@ import numpy as np
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
 from .data import DataConfig, make_masks
 
-__all__ = ["validate", "case_metrics", "meets_targets", "small_check"]
+__all__ = ["validate", "case_metrics", "meets_targets", "small_check", "held_out_kwargs"]
+
+
+def held_out_kwargs(ndim: int) -> dict:
+    """Curve counts and radii of the held-out sets: more curves and larger radii than training."""
+    return dict(n_curves=(10, 16), radius=(1.5, 10.0)) if ndim == 2 else dict(n_curves=(6, 9), radius=(1.5, 6.0))
 
 
 def case_metrics(skel, mask, classic) -> dict:
@@ -30,8 +35,7 @@ def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dic
     """Metrics of ``net`` on held-out synthetic data (other seed, curve counts and radii)."""
     from ..api import skeletonize
 
-    kw = dict(n_curves=(10, 16), radius=(1.5, 10.0)) if ndim == 2 else dict(n_curves=(6, 9), radius=(1.5, 6.0))
-    dcfg = DataConfig.for_dim(ndim, **kw)
+    dcfg = DataConfig.for_dim(ndim, **held_out_kwargs(ndim))
     masks = make_masks(dcfg, n, seed)
     rows = []
     for m in masks:
