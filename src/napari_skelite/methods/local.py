@@ -3,14 +3,19 @@
 Skelite's loop judges every point once, in the iteration ``k`` whose band holds
 its city-block depth (``2k-1`` or ``2k``), with a network that sees a 7x7(x7)
 window. A teacher is learnable by such a student only if its decision at a
-point is a function of that window. This thinning is built to be one: per
-iteration it runs three passes, each deleting in parallel a set of band points
-that is safe by construction, and each pass reads only the 3x3(x3)
-neighbourhood of the state the pass before left (three passes, radius 3).
+point is a function of that window. This thinning is built to be (nearly)
+one: per iteration it runs four passes, each deleting in parallel a set of
+band points that is safe by construction, and each pass reads only the
+3x3(x3) neighbourhood of the state the pass before left. So a decision
+depends on the state within 4 points; measured on training-like images, the
+fourth ring changes about 0.4% of decisions even when everything beyond the
+7x7 window is replaced by another image (``tests/methods/test_local.py``
+checks the radius-4 bound), and a fourth pass halves the share of points in
+2x2 blocks against three passes (0.55% instead of 1.2% on the held-out set).
 
 A pass has a candidate set ``P`` (band points of one or both depth layers
 still in the object) and an order of the grid (raster order forward or
-backward). A candidate ``x`` is deleted when it stays a simple point whatever
+backward, row- or column-major). A candidate ``x`` is deleted when it stays a simple point whatever
 subset of its candidate neighbours *earlier in that order* is deleted first
 (Bertrand's P-simple test, :func:`napari_skelite.topology.is_p_simple`,
 restricted to the earlier half of the neighbourhood), and when it keeps at
@@ -23,8 +28,9 @@ student.
 
 In 2D the result is thin (0.05% of DRIVE's skeleton points in 2x2 blocks,
 1.0x scikit-image's size); in 3D, medial surfaces formed inside one band stay
-(a sheet can only be worn down from its rim, one pass per point), so 3D
-skeletons are topologically exact but larger than a curve skeleton.
+(a sheet can only be worn down from its rim, one point per side and pass), so
+3D skeletons are topologically exact but larger than a curve skeleton
+(VesSAP: 4.6x scikit-image's size).
 """
 from __future__ import annotations
 
@@ -37,19 +43,27 @@ from ..topology import is_p_simple, neighbour_offsets
 
 __all__ = ["thin", "step", "run", "PASSES"]
 
-#: per dimension: (depth layers, order) of the three passes of every iteration;
-#: layer "a" is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd" is the raster order
+#: per dimension: (depth layers, order) of the passes of every iteration; layer "a"
+#: is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd"/"cfwd" are raster orders (see ``_earlier``)
 PASSES = {
-    2: (("a", "bwd"), ("ab", "bwd"), ("ab", "fwd")),
-    3: (("a", "bwd"), ("ab", "bwd"), ("ab", "fwd")),
+    2: (("a", "bwd"), ("ab", "bwd"), ("ab", "fwd"), ("ab", "cfwd")),
+    3: (("a", "bwd"), ("ab", "bwd"), ("ab", "fwd"), ("ab", "cfwd")),
 }
 
 
 def _earlier(ndim: int, order: str) -> int:
-    """Bit mask of the neighbours that come before the centre in the raster ``order``."""
-    half = len(neighbour_offsets(ndim)) // 2  # offsets are sorted lexicographically
-    bits = range(half) if order == "fwd" else range(half, 2 * half)
-    return sum(1 << b for b in bits)
+    """Bit mask of the neighbours that come before the centre in the raster ``order``.
+
+    ``fwd``/``bwd``: row-major (first axis slowest), forward or backward;
+    ``cfwd``/``cbwd``: the same with the axes reversed (last axis slowest).
+    """
+    bits = 0
+    for b, o in enumerate(neighbour_offsets(ndim)):
+        key = o if order in ("fwd", "bwd") else o[::-1]
+        first = next(v for v in key if v)
+        if (first < 0) == order.endswith("fwd"):
+            bits |= 1 << b
+    return bits
 
 
 def _popcount(x: torch.Tensor) -> torch.Tensor:

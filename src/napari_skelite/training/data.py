@@ -111,7 +111,8 @@ def make_dataset(cfg: DataConfig, n: int, seed: int, cache: str | Path | None = 
     """``n`` samples as two bool arrays ``(n, *shape)``; cached in ``cache`` (npz) if given."""
     path = None
     if cache is not None:
-        key = hashlib.sha256(repr((cfg, n, seed)).encode()).hexdigest()[:16]
+        teacher = local.PASSES[cfg.ndim] if cfg.teacher == "local" else "directional"
+        key = hashlib.sha256(repr((cfg, n, seed, teacher)).encode()).hexdigest()[:16]
         path = Path(cache) / f"skelite-data-{cfg.ndim}d-{key}.npz"
         if path.is_file():
             d = np.load(path)
