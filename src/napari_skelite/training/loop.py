@@ -89,6 +89,15 @@ def teacher_forcing_batch(mask, skel, outside: float = 1.0):
     return torch.cat(xs), torch.cat(bands), torch.cat(targets)
 
 
+def _teacher_description(dcfg) -> dict:
+    """What produced the targets, precisely enough to regenerate them."""
+    if dcfg.teacher == "local":
+        from ..methods import local
+
+        return {"name": "local", "passes": [list(p) for p in local.PASSES[dcfg.ndim]]}
+    return {"name": "directional Boolean thinning"}
+
+
 def _lr_at(step, total, lr):
     """x0.2 at 60% and again at 85% of training."""
     f = 1.0
@@ -175,6 +184,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "command": " ".join(["napari-skelite"] + sys.argv[1:]) if "train" in sys.argv else None,
         "config": asdict(cfg),
         "data_config": asdict(dcfg),
+        "teacher": _teacher_description(dcfg),
         "samples": cfg.samples,
         "steps": cfg.steps,
         "wall_time_s": round(time.time() - t_start, 1),
