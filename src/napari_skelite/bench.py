@@ -119,6 +119,7 @@ def main(argv=None):
     variants = [
         ("classic", "classic", {}),
         ("boolean", "boolean", {}),
+        ("local", "local", {}),
         ("skelite", "skelite", {}),
         ("skelite + guard", "skelite", {"guard": True}),
         ("skelite dense", "skelite", {"dense": True}),
@@ -126,6 +127,7 @@ def main(argv=None):
     ]
     print("| input | method | median s | x classic | Boolean / method | peak RSS MiB | iterations | b0/b1 err |")
     print("|---|---|---|---|---|---|---|---|")
+    summary = []
     for name, mask in inputs(Path(a.shared), a.large).items():
         times = {}
         for label, method, extra in variants:
@@ -147,12 +149,18 @@ def main(argv=None):
                         torch.cuda.synchronize()
                     ts.append(time.perf_counter() - t0)
             times[label] = statistics.median(ts)
-            iters = str(len(steps) - 1) if label in ("boolean", "skelite") else ""
+            iters = str(len(steps) - 1) if label in ("boolean", "local", "skelite") else ""
             e = betti_errors(res, mask)
             ratio_c = times[label] / times["classic"]
             ratio_b = times["boolean"] / times[label] if "boolean" in times else float("nan")
             print(f"| {name} | {label} | {times[label]:.4f} | {ratio_c:.1f} | {ratio_b:.2f} | {mem.peak:.0f} | {iters} | {e[0]}/{e[1]} |",
                   flush=True)
+        dense = times.get("skelite dense", float("nan")) / times["skelite"]
+        summary.append(f"| {name} | {times['skelite'] / times['classic']:.1f} | {dense:.1f} | "
+                       f"{times['boolean'] / times['skelite']:.2f} |")
+    print("\n| input | Skelite / scikit-image (time) | dense / band-sparse Skelite | Boolean / Skelite |")
+    print("|---|---|---|---|")
+    print("\n".join(summary))
 
 
 def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
