@@ -10,8 +10,8 @@ band points that is safe by construction, and each pass reads only the
 depends on the state within 4 points; measured on training-like images, the
 fourth ring changes about 0.4% of decisions even when everything beyond the
 7x7 window is replaced by another image (``tests/methods/test_local.py``
-checks the radius-4 bound), and a fourth pass halves the share of points in
-2x2 blocks against three passes (0.55% instead of 1.2% on the held-out set).
+checks the radius-4 bound), and a fourth pass cuts the share of points in
+2x2 blocks against three passes (0.49% instead of 1.28% on the held-out set).
 
 A pass has a candidate set ``P`` (band points of one or both depth layers
 still in the object) and an order of the grid (raster order forward or
