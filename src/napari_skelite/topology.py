@@ -96,31 +96,19 @@ def is_simple(codes, ndim: int):
     """
     import torch
 
-    fg_adj, bg_adj, region, faces, n = _bit_tables(ndim)
     x = codes.to(torch.int64)
-    full = (1 << n) - 1
-    # T_fg == 1: the foreground neighbours form exactly one component.
-    seed = x & (-x)
-    reach = _flood(seed, x, fg_adj)
-    t_fg = (x != 0) & (reach == x)
-    # T_bg == 1: exactly one background component of the region touches a face.
-    y = (~x) & full & region
-    yf = y & faces
-    seed = yf & (-yf)
-    reach = _flood(seed, y, bg_adj)
-    t_bg = (yf != 0) & ((reach & yf) == yf)
-    return t_fg & t_bg
+    return _t_foreground_one(x, ndim) & _t_background_one(x, ndim)
 
 
 def _t_foreground_one(x, ndim: int):
-    """``T8 == 1`` (2D) / ``T26 == 1`` (3D): the foreground neighbours ``x`` form one component."""
+    """``T8 == 1`` (2D) / ``T26 == 1`` (3D): the foreground neighbours ``x`` form exactly one component."""
     fg_adj = _bit_tables(ndim)[0]
     seed = x & (-x)
     return (x != 0) & (_flood(seed, x, fg_adj) == x)
 
 
 def _t_background_one(x, ndim: int):
-    """``T4 == 1`` (2D) / ``T6 == 1`` (3D) for the background of the configuration ``x``."""
+    """``T4 == 1`` (2D) / ``T6 == 1`` (3D): exactly one background component of the region touches a face."""
     _, bg_adj, region, faces, n = _bit_tables(ndim)
     y = (~x) & ((1 << n) - 1) & region
     yf = y & faces
