@@ -13,7 +13,7 @@ from ..methods.boolean import thin
 from ..synthetic import bezier_curves, render_tubes
 from .augment import boundary_noise, downscale, flip_rotate
 
-__all__ = ["DataConfig", "TEACHERS", "make_sample", "make_masks", "make_dataset", "random_crops"]
+__all__ = ["DataConfig", "TEACHERS", "teacher_description", "make_sample", "make_masks", "make_dataset", "random_crops"]
 
 TEACHERS = ("local", "directional")
 
@@ -62,13 +62,19 @@ def teacher_skeleton(mask: np.ndarray, teacher: str = "directional") -> np.ndarr
     return thin(torch.as_tensor(mask), None, directional=True).numpy()
 
 
-def _crop_with_skeleton(mask, rng, crop):
-    """A random crop of side ``crop`` centred near a foreground point (the image if none)."""
-    pts = np.argwhere(mask)
-    nd = mask.ndim
-    c = pts[rng.integers(len(pts))] if len(pts) else np.array(mask.shape) // 2
-    lo = np.clip(c - crop // 2 + rng.integers(-crop // 4, crop // 4 + 1, nd), 0, np.array(mask.shape) - crop)
-    return np.ascontiguousarray(mask[tuple(slice(int(a), int(a) + crop) for a in lo)])
+def _crop_around(points, shape, crop: int, rng):
+    """Slices of a crop of side ``crop`` centred, with some jitter, on a random one of ``points``."""
+    shape = np.array(shape)
+    c = points[rng.integers(len(points))] if len(points) else shape // 2
+    lo = np.clip(c - crop // 2 + rng.integers(-crop // 4, crop // 4 + 1, len(shape)), 0, shape - crop)
+    return tuple(slice(int(a), int(a) + crop) for a in lo)
+
+
+def teacher_description(cfg: DataConfig) -> dict:
+    """What produces the targets, precisely enough to regenerate them (model cards, cache keys)."""
+    if cfg.teacher == "local":
+        return {"name": "local", "passes": [list(p) for p in local.PASSES[cfg.ndim]]}
+    return {"name": "directional Boolean thinning"}
 
 
 def _render(cfg: DataConfig, rng) -> np.ndarray:
@@ -94,7 +100,7 @@ def make_sample(cfg: DataConfig, seed: int):
     rng = np.random.default_rng(seed)
     mask = _render(cfg, rng)
     if cfg.teacher == "local":
-        mask = _crop_with_skeleton(mask, rng, cfg.crop)
+        mask = np.ascontiguousarray(mask[_crop_around(np.argwhere(mask), mask.shape, cfg.crop, rng)])
     return mask, teacher_skeleton(mask, cfg.teacher)
 
 
@@ -111,8 +117,7 @@ def make_dataset(cfg: DataConfig, n: int, seed: int, cache: str | Path | None = 
     """``n`` samples as two bool arrays ``(n, *shape)``; cached in ``cache`` (npz) if given."""
     path = None
     if cache is not None:
-        teacher = local.PASSES[cfg.ndim] if cfg.teacher == "local" else "directional"
-        key = hashlib.sha256(repr((cfg, n, seed, teacher)).encode()).hexdigest()[:16]
+        key = hashlib.sha256(repr((cfg, n, seed, teacher_description(cfg))).encode()).hexdigest()[:16]
         path = Path(cache) / f"skelite-data-{cfg.ndim}d-{key}.npz"
         if path.is_file():
             d = np.load(path)
@@ -141,9 +146,7 @@ def random_crops(masks, skels, crop: int, batch: int, rng):
             pts = np.argwhere(skels[i])
             if len(pts):
                 break
-        c = pts[rng.integers(len(pts))] if len(pts) else np.array(masks.shape[1:]) // 2
-        lo = np.clip(c - crop // 2 + rng.integers(-crop // 4, crop // 4 + 1, nd), 0, np.array(masks.shape[1:]) - crop)
-        sl = tuple(slice(int(a), int(a) + crop) for a in lo)
+        sl = _crop_around(pts, masks.shape[1:], crop, rng)
         out_m[b, 0] = masks[i][sl]
         out_s[b, 0] = skels[i][sl]
     return torch.from_numpy(out_m), torch.from_numpy(out_s)

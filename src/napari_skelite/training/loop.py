@@ -25,7 +25,7 @@ from ..model import Skelite, SkeliteNet
 from ..ops import cross_erode
 from ..weights import read_card, save_network
 from . import losses
-from .data import DataConfig, make_dataset, random_crops
+from .data import DataConfig, make_dataset, random_crops, teacher_description
 
 __all__ = ["TrainConfig", "teacher_forcing_batch", "train"]
 
@@ -87,15 +87,6 @@ def teacher_forcing_batch(mask, skel, outside: float = 1.0):
         targets.append((band * (1 - skel))[keep])
         c = inner
     return torch.cat(xs), torch.cat(bands), torch.cat(targets)
-
-
-def _teacher_description(dcfg) -> dict:
-    """What produced the targets, precisely enough to regenerate them."""
-    if dcfg.teacher == "local":
-        from ..methods import local
-
-        return {"name": "local", "passes": [list(p) for p in local.PASSES[dcfg.ndim]]}
-    return {"name": "directional Boolean thinning"}
 
 
 def _lr_at(step, total, lr):
@@ -184,7 +175,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "command": " ".join(["napari-skelite"] + sys.argv[1:]) if "train" in sys.argv else None,
         "config": asdict(cfg),
         "data_config": asdict(dcfg),
-        "teacher": _teacher_description(dcfg),
+        "teacher": teacher_description(dcfg),
         "samples": cfg.samples,
         "steps": cfg.steps,
         "wall_time_s": round(time.time() - t_start, 1),
