@@ -18,39 +18,10 @@ import itertools
 import numpy as np
 import torch
 
-from ..topology import is_simple, neighbour_offsets, simple_point_lut
+from ..topology import is_simple, simple_point_lut
+from ._grid import Grid
 
 __all__ = ["thin", "run"]
-
-
-class _Grid:
-    """Flat-index bookkeeping for a zero-padded volume."""
-
-    def __init__(self, shape, device):
-        self.ndim = len(shape)
-        self.shape = tuple(s + 2 for s in shape)
-        strides = np.cumprod((1,) + self.shape[::-1])[:-1][::-1]
-        self.strides = strides
-        offs = np.array(neighbour_offsets(self.ndim))
-        self.offsets = torch.as_tensor(offs @ strides, device=device)
-        faces = np.abs(offs).sum(1) == 1
-        self.face_offsets = self.offsets[torch.as_tensor(faces, device=device)]
-        self.face_vectors = [tuple(int(v) for v in o) for o in offs[faces]]
-        self.bits = torch.arange(len(offs), device=device)
-        # subfield code: parity of axis 0 is the lowest bit, so the visiting
-        # order (axis 0 fastest, in zero-padded coordinates) is that of the
-        # reference implementation, whose DRIVE skeleton we reproduce exactly
-        parity = np.zeros(self.shape, np.uint8)
-        for a, n in enumerate(self.shape):
-            view = [1] * self.ndim
-            view[a] = n
-            parity += ((np.arange(n) % 2).astype(np.uint8) << a).reshape(view)
-        self.parity = torch.as_tensor(parity.reshape(-1), device=device)
-        self.n_subfields = 2**self.ndim
-
-    def codes(self, flat, where):
-        nb = flat[where[:, None] + self.offsets[None, :]].long()
-        return (nb << self.bits).sum(1)
 
 
 def thin(
@@ -99,7 +70,7 @@ def thin(
     """
     device = mask.device
     binary = mask.detach() > 0.5
-    grid = _Grid(binary.shape, device)
+    grid = Grid(binary.shape, device)
     flat = torch.nn.functional.pad(binary, (1, 1) * grid.ndim).reshape(-1).clone()
     allowed = None
     if proposals is not None:

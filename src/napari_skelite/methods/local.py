@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from ..topology import is_p_simple, neighbour_offsets
+from ._grid import Grid
 
 __all__ = ["thin", "step", "run", "PASSES"]
 
@@ -89,27 +90,6 @@ def _table_2d(order: str, device: str) -> torch.Tensor:
     return _deletable(x, p, 2, order).to(device)
 
 
-class _Grid:
-    """Flat indices of a zero-padded volume and its neighbour offsets."""
-
-    def __init__(self, shape, device):
-        self.ndim = len(shape)
-        self.shape = tuple(s + 2 for s in shape)
-        strides = np.cumprod((1,) + self.shape[::-1])[:-1][::-1]
-        offs = np.array(neighbour_offsets(self.ndim))
-        self.offsets = torch.as_tensor(offs @ strides, device=device)
-        self.faces = self.offsets[torch.as_tensor(np.abs(offs).sum(1) == 1, device=device)]
-        self.bits = torch.arange(len(offs), device=device)
-
-    def codes(self, flat, where):
-        nb = flat[where[:, None] + self.offsets[None, :]].long()
-        return (nb << self.bits).sum(1)
-
-    def erode(self, flat, where):
-        """Cross erosion of ``flat`` evaluated at ``where`` (all foreground): who keeps all face neighbours."""
-        return flat[where[:, None] + self.faces[None, :]].all(1)
-
-
 def _pass(grid, flat, cand, order):
     """Indices of ``cand`` deleted by one pass on the state ``flat`` (bool, padded, flattened)."""
     if cand.numel() == 0:
@@ -136,10 +116,10 @@ def step(state: torch.Tensor, unjudged: torch.Tensor):
 
     Returns
     -------
-    state, unjudged : the object after the three passes, and ``E(E(C))``.
+    state, unjudged : the object after the passes, and ``E(E(C))``.
     """
     nd = state.ndim
-    grid = _Grid(state.shape, state.device)
+    grid = Grid(state.shape, state.device)
     pad = lambda t: torch.nn.functional.pad(t.bool(), (1, 1) * nd).reshape(-1).clone()  # noqa: E731
     flat, c = pad(state), pad(unjudged)
     todo = torch.nonzero(c).squeeze(1)
