@@ -110,3 +110,12 @@ def test_steps_are_copies_one_per_iteration_ending_with_the_skeleton():
 def test_a_float_input_and_a_bool_input_give_the_same_skeleton():
     m = bezier_tree((40, 40), n_curves=3, seed=4)
     assert torch.equal(_thin(m), thin(torch.as_tensor(m, dtype=torch.float32)))
+
+
+def test_a_flat_3d_slab_thins_to_a_curve_not_a_sheet():
+    # 3 voxels thick, 12 wide: its medial sheet forms inside one band and must be worn down from its rim
+    m = np.zeros((40, 18, 9), bool)
+    m[4:36, 3:15, 3:6] = True
+    sk = _thin(m).numpy()
+    assert betti_numbers(sk) == (1, 0, 0) and thinness(sk) == 0
+    assert sk.sum() < 1.25 * 32  # a curve along the slab's 32-voxel length
