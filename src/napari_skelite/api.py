@@ -195,7 +195,7 @@ def skeletonize(
     mask : (M, N) or (P, M, N) array_like of bool or non-negative int
         0 is background; every other value is one object. Integral floats are
         accepted. The array is never modified.
-    method : {"skelite", "boolean", "morphological", "classic"}
+    method : {"skelite", "boolean", "local", "morphological", "classic"}
     iterations : int, optional
         ``None`` runs thinning methods to convergence and gives Skelite just
         enough iterations to reach the thickest object.

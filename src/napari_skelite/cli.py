@@ -52,7 +52,7 @@ def _cmd_train(a):
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
                       unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
-                      thin_weight=a.thin_weight)
+                      thin_weight=a.thin_weight, device=a.device)
     card = train(cfg, progress=tqdm, log=tqdm.write)
     print(f"saved {out}; validation: {card['validation']}")
 
@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local: window-local thinning of each crop (learnable by the 7x7 network); "
                         "directional: Boolean thinning of the whole image (the first sessions' teacher)")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
+    t.add_argument("--device", default="cpu",
+                   help="where the network trains: cpu (default, the shipped recipe), cuda or auto")
     t.set_defaults(func=_cmd_train)
     k = sub.add_parser("calibrate", help="choose the deletion threshold of trained weights on held-out synthetic data")
     k.add_argument("--dim", type=int, choices=(2, 3), required=True)

@@ -59,6 +59,14 @@ def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
     assert not (tmp_path / "w.pt").exists()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_training_on_a_missing_gpu_is_a_clear_error(tmp_path, capsys):
+    args = ["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--device", "cuda"]
+    assert main(args) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert not (tmp_path / "w.pt").exists()
+
+
 def test_the_same_seed_and_command_give_the_same_weights_and_metrics(tmp_path):
     cards = []
     for run in ("a", "b"):

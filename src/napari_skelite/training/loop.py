@@ -51,6 +51,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     data: dict = field(default_factory=dict)
     init: str | None = None      # start from these weights (fine-tuning) instead of random ones
+    device: str = "cpu"          # where the network trains ("auto", "cpu", "cuda"); data stays on the CPU
 
     def __post_init__(self):
         if self.ndim not in (2, 3):
@@ -106,7 +107,10 @@ def _state(model, opt, step, rng):
 
 def train(cfg: TrainConfig, progress=None, log=print) -> dict:
     """Train and save ``cfg.out`` with its model card; returns the card."""
+    from ..device import resolve_device
+
     t_start = time.time()
+    dev = resolve_device(cfg.device)  # an unavailable device fails before any work
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -121,12 +125,12 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         init_card = {k: c.get(k) for k in ("command", "command_in_repo", "steps", "samples", "wall_time_s", "validation")}
     else:
         net = SkeliteNet(cfg.ndim)
-    model = Skelite(cfg.ndim, net, outside=dcfg.outside)
+    model = Skelite(cfg.ndim, net, outside=dcfg.outside).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ckpt_path = Path(cfg.out).with_suffix(".ckpt")
     start = 0
     if ckpt_path.is_file():
-        ck = torch.load(ckpt_path, weights_only=False)
+        ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
         model.net.load_state_dict(ck["net"])
         opt.load_state_dict(ck["opt"])
         start = ck["step"]
@@ -142,6 +146,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, cfg.steps, cfg.lr)
         m, s = random_crops(masks, skels, dcfg.crop, cfg.batch, rng)
+        m, s = m.to(dev), s.to(dev)
         if step < n_tf:
             x, band, target = teacher_forcing_batch(m, s, dcfg.outside)
             logits = model.net(x)
@@ -168,6 +173,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
             ckpt_path.with_suffix(".tmp").replace(ckpt_path)
             log(f"step {step + 1}/{cfg.steps} loss {np.mean(history[-50:]):.4f} ({time.time() - t_start:.0f}s)")
     model.eval()
+    model.to("cpu")  # validation, card and file on the CPU: the weights load anywhere
     from .evaluate import small_check, validate
 
     metrics = validate(model.net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples)
@@ -181,6 +187,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         "wall_time_s": round(time.time() - t_start, 1),
         "parameters": sum(p.numel() for p in model.net.parameters()),
         "torch": torch.__version__,
+        "device": str(dev),
         "python": platform.python_version(),
         "validation": metrics,
         "small_check": small_check(model.net, cfg.ndim),
