@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from napari_skelite import skeletonize
+from napari_skelite.bench import real_cases
 from napari_skelite.methods.skelite import run as run_skelite
 from napari_skelite.synthetic import bezier_tree
 from napari_skelite.weights import default_weights_path, load_network
@@ -36,12 +37,7 @@ METHODS = (("skelite", {}), ("skelite", {"guard": True}), ("boolean", {}), ("loc
 def _cases(shared: Path):
     out = {"synthetic 2D 256^2": bezier_tree((256, 256), n_curves=12, radius=(1.0, 6.0), seed=7),
            "synthetic 3D 64^3": bezier_tree((64, 64, 64), n_curves=6, radius=(1.0, 4.0), seed=7)}
-    real = shared / "data" / "real"
-    if (real / "image_drive.png").is_file():
-        import imageio.v3 as iio
-
-        out["DRIVE 512^2"] = iio.imread(real / "image_drive.png") > 0
-        out["VesSAP 48^3"] = np.load(real / "image_vessap.npy") > 0.5
+    out.update({name: mask for name, (mask, _) in real_cases(shared).items()})
     return out
 
 

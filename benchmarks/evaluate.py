@@ -11,9 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 from napari_skelite import skeletonize
+from napari_skelite.bench import real_cases
 from napari_skelite.metrics import betti_numbers, cldice
 from napari_skelite.synthetic import silhouette, text_mask
 from napari_skelite.training.data import DataConfig, make_masks
@@ -21,13 +20,7 @@ from napari_skelite.training.evaluate import case_metrics, meets_targets
 
 
 def cases(shared: Path):
-    real = shared / "data" / "real"
-    out = {}
-    if (real / "image_drive.png").is_file():
-        import imageio.v3 as iio
-
-        out["DRIVE 512^2"] = (iio.imread(real / "image_drive.png") > 0, iio.imread(real / "skeleton_drive.png") > 0)
-        out["VesSAP 48^3"] = (np.load(real / "image_vessap.npy") > 0.5, np.load(real / "skeleton_vessap.npy") > 0.5)
+    out = real_cases(shared)
     m2 = make_masks(DataConfig.for_dim(2, size=256, n_curves=(12, 16), radius=(1.5, 10.0)), 2, 777)
     m3 = make_masks(DataConfig.for_dim(3, size=64, n_curves=(6, 9), radius=(1.5, 6.0)), 2, 777)
     for i in range(2):

@@ -64,16 +64,21 @@ class _PeakRSS:
         self.peak = max(self.peak, self._rss())
 
 
+def real_cases(shared: Path) -> dict:
+    """``{name: (mask, reference skeleton)}`` of ``<shared>/data/real`` (DRIVE, VesSAP); empty when absent."""
+    real = Path(shared) / "data" / "real"
+    if not (real / "image_drive.png").is_file():
+        return {}
+    import imageio.v3 as iio
+
+    return {"DRIVE 512^2": (iio.imread(real / "image_drive.png") > 0, iio.imread(real / "skeleton_drive.png") > 0),
+            "VesSAP 48^3": (np.load(real / "image_vessap.npy") > 0.5, np.load(real / "skeleton_vessap.npy") > 0.5)}
+
+
 def inputs(shared: Path, large: bool):
     from .synthetic import bezier_tree
 
-    out = {}
-    real = shared / "data" / "real"
-    if (real / "image_drive.png").is_file():
-        import imageio.v3 as iio
-
-        out["DRIVE 512^2"] = iio.imread(real / "image_drive.png") > 0
-        out["VesSAP 48^3"] = np.load(real / "image_vessap.npy") > 0.5
+    out = {name: mask for name, (mask, _) in real_cases(shared).items()}
     out["synthetic 1024^2"] = bezier_tree((1024, 1024), 30, (1.0, 8.0), seed=5)
     out["synthetic 128^3"] = bezier_tree((128, 128, 128), 12, (1.0, 5.0), seed=5)
     if large:
