@@ -27,6 +27,7 @@ import torch
 
 from napari_skelite import skeletonize
 from napari_skelite.bench import real_cases
+from napari_skelite.device import synchronize
 from napari_skelite.methods.skelite import run as run_skelite
 from napari_skelite.synthetic import bezier_tree
 from napari_skelite.weights import default_weights_path, load_network
@@ -45,12 +46,10 @@ def _timed(f, repeat=3):
     f()  # warm-up (CUDA kernels, lookup tables)
     ts = []
     for _ in range(repeat):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
+        synchronize("auto")
         t = time.perf_counter()
         res = f()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
+        synchronize("auto")
         ts.append(time.perf_counter() - t)
     return res, float(np.median(ts))
 

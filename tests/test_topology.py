@@ -105,3 +105,19 @@ def test_3d_p_simple_test_matches_its_definition_on_random_configurations():
     got = is_p_simple(torch.as_tensor(codes[0]), torch.as_tensor(codes[1]), 3).tolist()
     assert got == [_brute_p_simple(int(a), int(b), table, 3) for a, b in zip(*codes)]
     assert 0 < sum(got) < len(got)
+
+
+@pytest.mark.parametrize("ndim,shape", [(2, (9, 11)), (3, (5, 6, 5))])
+def test_simple_points_are_exactly_the_points_whose_deletion_keeps_the_topology(ndim, shape):
+    from napari_skelite.topology import simple_points
+
+    rng = np.random.default_rng(ndim)
+    a = rng.random(shape) < 0.55
+    got = simple_points(torch.as_tensor(a)[None, None], ndim)[0, 0].numpy()
+    want = np.zeros_like(a)
+    for p in zip(*np.nonzero(a)):
+        b = a.copy()
+        b[p] = False
+        want[p] = _topology(a) == _topology(b)
+    assert np.array_equal(got, want)
+    assert not got[~a].any()

@@ -90,6 +90,7 @@ def main(argv=None):
     import torch
 
     from .api import skeletonize
+    from .device import synchronize
     from .metrics import betti_errors
     from .weights import default_weights_path
 
@@ -150,8 +151,7 @@ def main(argv=None):
                 for _ in range(a.repeat if label != "skelite dense" else 1):
                     t0 = time.perf_counter()
                     res = run(mask, a.device, kw)
-                    if a.device != "cpu":
-                        torch.cuda.synchronize()
+                    synchronize(a.device)
                     ts.append(time.perf_counter() - t0)
             times[label] = statistics.median(ts)
             iters = str(len(steps) - 1) if label in ("boolean", "local", "skelite") else ""

@@ -52,7 +52,8 @@ def _cmd_train(a):
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
                       unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
-                      thin_weight=a.thin_weight, device=a.device)
+                      thin_weight=a.thin_weight, topo_weight=a.topo_weight,
+                      hole_weight=a.hole_weight, device=a.device)
     card = train(cfg, progress=tqdm, log=tqdm.write)
     print(f"saved {out}; validation: {card['validation']}")
 
@@ -124,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=int, default=100)
     t.add_argument("--keep-weight", type=float, default=2.0, help="BCE weight of skeleton points vs deletions")
     t.add_argument("--thin-weight", type=float, default=2.0, help="weight of the 2x2(x2) thinness loss")
+    t.add_argument("--topo-weight", type=float, default=0.0,
+                   help="extra BCE weight of kept points whose deletion alone would change the topology")
+    t.add_argument("--hole-weight", type=float, default=0.0,
+                   help="extra BCE weight of kept points whose deletion would punch a one-point hole")
     t.add_argument("--balance", action="store_true",
                    help="average skeleton points and deletions as separate classes in the BCE")
     t.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")

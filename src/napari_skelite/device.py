@@ -1,7 +1,7 @@
 """Resolve a device name per call (no global default device)."""
 from __future__ import annotations
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "synchronize"]
 
 
 def resolve_device(device="auto"):
@@ -29,3 +29,17 @@ def resolve_device(device="auto"):
         return torch.device(name)
     except RuntimeError as e:
         raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu', 'cuda' or 'mps'.") from e
+
+
+def synchronize(device) -> None:
+    """Wait for the work queued on ``device`` (CUDA or MPS); nothing to wait for on the CPU.
+
+    Timers call it before reading the clock, since GPU kernels run asynchronously.
+    """
+    import torch
+
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    elif dev.type == "mps":
+        torch.mps.synchronize()

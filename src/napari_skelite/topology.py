@@ -24,6 +24,7 @@ import numpy as np
 __all__ = [
     "neighbour_offsets",
     "simple_point_lut",
+    "simple_points",
     "is_simple",
     "is_p_simple",
     "SimplePointTable",
@@ -260,3 +261,34 @@ def simple_point_lut(ndim: int, device="cpu") -> SimplePointTable:
     if key not in _TABLES:
         _TABLES[key] = SimplePointTable(ndim, device)
     return _TABLES[key]
+
+
+def simple_points(x, ndim: int):
+    """Which foreground points of the binary tensor ``x`` are simple.
+
+    Parameters
+    ----------
+    x : (..., *spatial) torch.Tensor, bool or 0/1; the last ``ndim`` axes are spatial
+        and the tensor border counts as background.
+    ndim : {2, 3}
+
+    Returns
+    -------
+    bool tensor of the shape of ``x``: True at simple foreground points,
+    False at non-simple ones and at background points.
+    """
+    import torch
+
+    fg = x.bool()
+    spatial = fg.shape[-ndim:]
+    flat = fg.reshape(-1, *spatial)
+    pad = torch.nn.functional.pad(flat.to(torch.uint8), (1, 1) * ndim)
+    codes = torch.zeros(flat.shape, dtype=torch.int64, device=fg.device)
+    for bit, off in enumerate(neighbour_offsets(ndim)):
+        sl = (slice(None),) + tuple(slice(1 + o, 1 + o + n) for o, n in zip(off, spatial))
+        codes |= pad[sl].to(torch.int64) << bit
+    out = torch.zeros_like(flat)
+    where = flat.nonzero(as_tuple=True)
+    if where[0].numel():
+        out[where] = simple_point_lut(ndim, fg.device)(codes[where])
+    return out.reshape(fg.shape)

@@ -75,3 +75,39 @@ def test_balanced_skeleton_bce_averages_each_class_on_its_own():
     s = torch.full_like(mask, 0.5)
     loss = losses.skeleton_bce(s, target, mask, keep_weight=2.0, balance=True)
     assert torch.isclose(loss, torch.tensor(3 * 0.6931472), atol=1e-5)
+
+
+def test_critical_points_are_the_kept_band_points_that_hold_a_curve_together():
+    state = torch.zeros(1, 1, 5, 7)
+    state[..., 2, 1:6] = 1  # a line; the teacher keeps all of it
+    band = state.clone()
+    crit = losses.critical_points(state, band, torch.zeros_like(state))[0, 0]
+    assert crit[2, 2:5].tolist() == [1, 1, 1]  # inner points: deleting one splits the line
+    assert crit[2, 1] == 0 and crit[2, 5] == 0  # end points are simple
+
+
+def test_deleted_points_are_never_critical():
+    state = torch.ones(1, 1, 4, 4)
+    band = state.clone()
+    assert losses.critical_points(state, band, band).sum() == 0
+    assert losses.hole_points(state, band, band).sum() == 0
+
+
+def test_hole_points_are_kept_points_with_every_face_neighbour_staying():
+    state = torch.zeros(1, 1, 5, 5)
+    state[..., 1:4, 1:4] = 1
+    band = state.clone()
+    target = torch.zeros_like(state)
+    target[..., 1, 1] = 1  # the teacher deletes a corner; the centre's face neighbours all stay
+    holes = losses.hole_points(state, band, target)[0, 0]
+    assert holes[2, 2] == 1 and holes.sum() == 1
+
+
+def test_band_bce_weighs_a_critical_point_by_one_plus_its_weight():
+    band = torch.ones(1, 1, 1, 2)
+    target = torch.zeros_like(band)
+    critical = torch.tensor([[[[1.0, 0.0]]]])
+    logits = torch.tensor([[[[1.0, 1.0]]]])  # both wrongly leaning to deletion
+    plain = losses.band_bce(logits, band, target)
+    weighted = losses.band_bce(logits, band, target, critical=critical, critical_weight=3.0)
+    assert torch.isclose(weighted, plain * (1 + 3 + 1) / 2)

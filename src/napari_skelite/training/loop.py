@@ -45,6 +45,8 @@ class TrainConfig:
     keep_weight: float = 2.0
     balance: bool = False        # average kept and deleted points as separate classes
     thin_weight: float = 2.0
+    topo_weight: float = 0.0     # extra BCE weight of kept points whose deletion would change the topology
+    hole_weight: float = 0.0     # extra BCE weight of kept points whose deletion would punch a one-point hole
     cldice_weight: float = 0.2
     threads: int = 1
     cache: str | None = None
@@ -88,6 +90,16 @@ def teacher_forcing_batch(mask, skel, outside: float = 1.0):
         targets.append((band * (1 - skel))[keep])
         c = inner
     return torch.cat(xs), torch.cat(bands), torch.cat(targets)
+
+
+def _critical(cfg, state, band, target):
+    """Per-point extra weights ``(critical, 1)`` for :func:`losses.band_bce`, or ``(None, 0)``."""
+    extra = torch.zeros_like(band)
+    if cfg.topo_weight:
+        extra = extra + cfg.topo_weight * losses.critical_points(state, band, target)
+    if cfg.hole_weight:
+        extra = extra + cfg.hole_weight * losses.hole_points(state, band, target)
+    return (extra, 1.0) if (cfg.topo_weight or cfg.hole_weight) else (None, 0.0)
 
 
 def _lr_at(step, total, lr):
@@ -150,7 +162,8 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
         if step < n_tf:
             x, band, target = teacher_forcing_batch(m, s, dcfg.outside)
             logits = model.net(x)
-            loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance)
+            loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance,
+                                   *_critical(cfg, x[:, 2:3], band, target))
             # thinness of the state this step produces
             s_new = x[:, 2:3] - torch.sigmoid(logits) * band
             loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)
