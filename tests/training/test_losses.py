@@ -111,3 +111,29 @@ def test_band_bce_weighs_a_critical_point_by_one_plus_its_weight():
     plain = losses.band_bce(logits, band, target)
     weighted = losses.band_bce(logits, band, target, critical=critical, critical_weight=3.0)
     assert torch.isclose(weighted, plain * (1 + 3 + 1) / 2)
+
+
+def test_refused_deletions_are_the_student_deletions_that_would_cut_a_line():
+    before = torch.zeros(1, 1, 5, 9)
+    before[..., 2, 1:8] = 1
+    after = before.clone()
+    after[..., 2, 4] = 0.1  # cuts the line in two
+    after[..., 2, 7] = 0.2  # removes an end point
+    refused = losses.refused_deletions(before, after)[0, 0]
+    assert refused[2, 4] == 1 and refused[2, 7] == 1 and refused.sum() == 2
+
+
+def test_refused_deletions_leave_safe_deletions_alone():
+    before = torch.zeros(1, 1, 5, 9)
+    before[..., 1:3, 1:8] = 1  # two rows thick
+    after = before.clone()
+    after[..., 1, 3] = 0.0  # a simple point of the top row
+    assert losses.refused_deletions(before, after).sum() == 0
+
+
+def test_guard_loss_pulls_a_refused_point_towards_being_kept():
+    s = torch.tensor([[[[0.2, 0.9]]]], requires_grad=True)
+    refused = torch.tensor([[[[1.0, 0.0]]]])
+    loss = losses.guard_loss(s, refused, torch.ones_like(refused))
+    loss.backward()
+    assert loss > 0 and s.grad[0, 0, 0, 0] < 0 and s.grad[0, 0, 0, 1] == 0

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from ..losses import soft_cldice_loss
 
-__all__ = ["band_bce", "critical_points", "hole_points", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
+__all__ = ["band_bce", "critical_points", "hole_points", "refused_deletions", "guard_loss", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
 
 
 def _class_weights(region, positive, positive_weight: float, balance: bool):
@@ -62,6 +62,36 @@ def hole_points(state, band, target_delete):
     kept = band * (1 - target_delete)
     nxt = ((state - band * target_delete) > 0.5).to(state.dtype)
     return kept * (cross_erode(nxt, 0.0) > 0.5).to(kept.dtype)
+
+
+def refused_deletions(s_before, s_after):
+    """Deletions of one unrolled step that the topology guard would refuse.
+
+    Parameters
+    ----------
+    s_before, s_after : (B, 1, *spatial) float tensors
+        The student's state before and after one iteration (soft; > 0.5 is on).
+
+    Returns
+    -------
+    (B, 1, *spatial) float tensor, 1 where the student deletes a point that
+    the guard (:func:`napari_skelite.methods.skelite.guarded`: simple, not an
+    end point, subfield by subfield) would have kept. This is the Boolean
+    teacher judging the student's own state, not the state the teacher reached.
+    """
+    from ..methods.skelite import guarded
+
+    with torch.no_grad():
+        before, after = s_before.detach(), s_after.detach()
+        proposed = (before > 0.5) & (after <= 0.5)
+        kept_by_guard = guarded(before, after) > 0.5
+        return (proposed & kept_by_guard).to(s_after.dtype)
+
+
+def guard_loss(s_after, refused, region):
+    """BCE towards keeping the ``refused`` deletions, normalised by the ``region`` size."""
+    kept = s_after.clamp(1e-6, 1 - 1e-6)
+    return -(refused * torch.log(kept)).sum() / region.sum().clamp_min(1)
 
 
 def band_bce(logits, band, target_delete, keep_weight: float = 4.0, balance: bool = False,
