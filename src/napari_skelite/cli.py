@@ -53,7 +53,8 @@ def _cmd_train(a):
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
                       unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
                       thin_weight=a.thin_weight, topo_weight=a.topo_weight,
-                      hole_weight=a.hole_weight, guard_weight=a.guard_weight, device=a.device)
+                      hole_weight=a.hole_weight, guard_weight=a.guard_weight,
+                      stray_weight=a.stray_weight, device=a.device)
     card = train(cfg, progress=tqdm, log=tqdm.write)
     print(f"saved {out}; validation: {card['validation']}")
 
@@ -131,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra BCE weight of kept points whose deletion would punch a one-point hole")
     t.add_argument("--guard-weight", type=float, default=0.0,
                    help="unrolled phase: weight of keeping the deletions the topology guard would refuse")
+    t.add_argument("--stray-weight", type=float, default=0.0,
+                   help="extra weight of deleting points that would be left isolated (one-point components)")
     t.add_argument("--balance", action="store_true",
                    help="average skeleton points and deletions as separate classes in the BCE")
     t.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")

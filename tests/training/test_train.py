@@ -83,10 +83,10 @@ def test_topology_weights_reach_both_training_phases_and_the_card(tmp_path):
     out = tmp_path / "w.pt"
     rc = main(["train", "--dim", "2", "--out", str(out), "--steps", "4", "--batch", "2", "--samples", "4",
                "--val-samples", "1", "--size", "48", "--crop", "32", "--unrolled-fraction", "0.5",
-               "--topo-weight", "1", "--hole-weight", "20", "--guard-weight", "2"])
+               "--topo-weight", "1", "--hole-weight", "20", "--guard-weight", "2", "--stray-weight", "5"])
     assert rc == 0
     cfg = json.loads(out.with_suffix(".json").read_text())["config"]
-    assert (cfg["topo_weight"], cfg["hole_weight"], cfg["guard_weight"]) == (1.0, 20.0, 2.0)
+    assert (cfg["topo_weight"], cfg["hole_weight"], cfg["guard_weight"], cfg["stray_weight"]) == (1.0, 20.0, 2.0, 5.0)
 
 
 def test_the_guard_loss_changes_the_unrolled_gradient(tmp_path):
@@ -99,9 +99,9 @@ def test_the_guard_loss_changes_the_unrolled_gradient(tmp_path):
     model = Skelite(2, outside=0.0)
     with torch.no_grad():
         model.net.body[-1].bias.fill_(5.0)  # delete nearly everything: the guard keeps a skeleton
-    sk, topo = _unrolled(model, m, True)
+    sk, topo = _unrolled(model, m, 1.0)
     assert topo > 0
     topo.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
-    _, none = _unrolled(model, m, False)
+    _, none = _unrolled(model, m, 0.0)
     assert none == 0

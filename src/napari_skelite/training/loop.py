@@ -48,6 +48,7 @@ class TrainConfig:
     topo_weight: float = 0.0     # extra BCE weight of kept points whose deletion would change the topology
     hole_weight: float = 0.0     # extra BCE weight of kept points whose deletion would punch a one-point hole
     guard_weight: float = 0.0    # unrolled: weight of keeping the deletions the topology guard refuses
+    stray_weight: float = 0.0    # extra weight of deleting points that would be left isolated (both phases)
     cldice_weight: float = 0.2
     threads: int = 1
     cache: str | None = None
@@ -100,17 +101,19 @@ def _critical(cfg, state, band, target):
         extra = extra + cfg.topo_weight * losses.critical_points(state, band, target)
     if cfg.hole_weight:
         extra = extra + cfg.hole_weight * losses.hole_points(state, band, target)
-    return (extra, 1.0) if (cfg.topo_weight or cfg.hole_weight) else (None, 0.0)
+    if cfg.stray_weight:
+        extra = extra + cfg.stray_weight * losses.stray_points(state, band, target)
+    return (extra, 1.0) if (cfg.topo_weight or cfg.hole_weight or cfg.stray_weight) else (None, 0.0)
 
 
-def _unrolled(model, m, with_guard: bool):
-    """Run the student's loop on ``m``; returns the final soft skeleton and the summed guard loss."""
+def _unrolled(model, m, guard_weight: float = 0.0):
+    """Run the student's loop on ``m``; returns the final soft skeleton and the weighted guard loss."""
     topo = m.new_zeros(())
     sk = m
     before = m
     for sk in model.iterate(m):
-        if with_guard:
-            topo = topo + losses.guard_loss(sk, losses.refused_deletions(before, sk), m)
+        if guard_weight:
+            topo = topo + guard_weight * losses.guard_loss(sk, losses.refused_deletions(before, sk), m)
         before = sk
     return sk, topo
 
@@ -181,8 +184,10 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
             s_new = x[:, 2:3] - torch.sigmoid(logits) * band
             loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)
         else:
-            sk, topo = _unrolled(model, m, cfg.guard_weight > 0)
-            loss = (cfg.guard_weight * topo
+            sk, topo = _unrolled(model, m, cfg.guard_weight)
+            if cfg.stray_weight:
+                topo = topo + cfg.stray_weight * losses.stray_loss(sk, s, m)
+            loss = (topo
                     + losses.skeleton_bce(sk, s, m, cfg.keep_weight, cfg.balance)
                     + cfg.thin_weight * losses.thinness_loss(sk)
                     + cfg.cldice_weight * losses.soft_cldice(sk, m, s, m))

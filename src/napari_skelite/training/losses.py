@@ -6,7 +6,8 @@ import torch.nn.functional as F
 
 from ..losses import soft_cldice_loss
 
-__all__ = ["band_bce", "critical_points", "hole_points", "refused_deletions", "guard_loss", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
+__all__ = ["band_bce", "critical_points", "hole_points", "stray_points", "isolated_points", "refused_deletions",
+           "guard_loss", "stray_loss", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
 
 
 def _class_weights(region, positive, positive_weight: float, balance: bool):
@@ -64,6 +65,38 @@ def hole_points(state, band, target_delete):
     return kept * (cross_erode(nxt, 0.0) > 0.5).to(kept.dtype)
 
 
+def _neighbour_count(x):
+    """Number of foreground 8 (2D) / 26 (3D) neighbours of every point of the binary float tensor ``x``."""
+    nd = x.ndim - 2
+    pool = F.avg_pool2d if nd == 2 else F.avg_pool3d
+    return pool(x, 3, 1, 1, count_include_pad=True) * 3**nd - x
+
+
+def stray_points(state, band, target_delete):
+    """Band points the teacher deletes that would be left isolated if kept.
+
+    No point of the teacher's next state touches them, so keeping one by
+    mistake adds a one-point component (the commonest Betti-0 error of a
+    student). Parameters and return as :func:`critical_points`.
+    """
+    dele = band * target_delete
+    nxt = ((state - dele) > 0.5).to(state.dtype)
+    return dele * (_neighbour_count(nxt) < 0.5).to(dele.dtype)
+
+
+def isolated_points(s):
+    """Points of ``s > 0.5`` with no foreground neighbour: ``(B, 1, *spatial)`` float 0/1."""
+    on = (s.detach() > 0.5).to(s.dtype)
+    return on * (_neighbour_count(on) < 0.5).to(s.dtype)
+
+
+def stray_loss(s, teacher, mask):
+    """BCE towards deleting isolated points of the final skeleton ``s`` that the teacher does not have."""
+    stray = isolated_points(s) * (1 - teacher)
+    gone = (1 - s).clamp(1e-6, 1 - 1e-6)
+    return -(stray * torch.log(gone)).sum() / mask.sum().clamp_min(1)
+
+
 def refused_deletions(s_before, s_after):
     """Deletions of one unrolled step that the topology guard would refuse.
 
@@ -78,12 +111,14 @@ def refused_deletions(s_before, s_after):
     the guard (:func:`napari_skelite.methods.skelite.guarded`: simple, not an
     end point, subfield by subfield) would have kept. This is the Boolean
     teacher judging the student's own state, not the state the teacher reached.
+    Isolated points are left out: deleting a stray point left by an earlier
+    mistake repairs a Betti-0 error rather than making one.
     """
     from ..methods.skelite import guarded
 
     with torch.no_grad():
         before, after = s_before.detach(), s_after.detach()
-        proposed = (before > 0.5) & (after <= 0.5)
+        proposed = (before > 0.5) & (after <= 0.5) & (isolated_points(before) < 0.5)
         kept_by_guard = guarded(before, after) > 0.5
         return (proposed & kept_by_guard).to(s_after.dtype)
 
