@@ -48,6 +48,10 @@ def _cmd_train(a):
         data["size"] = a.size
     if a.teacher != "local":
         data["teacher"] = a.teacher
+    if a.radius:
+        data["radius"] = tuple(a.radius)
+    if a.downscale is not None:
+        data["downscale"] = a.downscale
     cfg = TrainConfig(ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
@@ -122,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--crop", type=int, default=None)
     t.add_argument("--size", type=int, default=None)
     t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--radius", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
+                   help="tube radii of the generated data in px (default 1 8 in 2D, 1 5 in 3D)")
+    t.add_argument("--downscale", type=float, default=None,
+                   help="probability of a 2x down-scaling of a generated image (default 0.15)")
     t.add_argument("--cache", default=None, help="folder to cache generated teacher targets")
     t.add_argument("--checkpoint-every", type=int, default=100)
     t.add_argument("--keep-weight", type=float, default=2.0, help="BCE weight of skeleton points vs deletions")

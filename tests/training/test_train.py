@@ -51,7 +51,7 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert torch.load(out.with_suffix(".ckpt"), weights_only=False)["step"] == 3
 
 
-@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80")])
+@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80"), ("--downscale", "1.5")])
 def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
     args = ["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--size", "48", "--crop", "32", flag, value]
     assert main(args) == 2

@@ -37,6 +37,10 @@ class DataConfig:
             raise ValueError(f"crop ({self.crop}) must not exceed the generated size ({self.size}).")
         if self.teacher not in TEACHERS:
             raise ValueError(f"teacher must be one of {', '.join(TEACHERS)}; got {self.teacher!r}.")
+        if not 0 < self.radius[0] <= self.radius[1]:
+            raise ValueError(f"radius must be two numbers 0 < MIN <= MAX; got {self.radius}.")
+        if not 0 <= self.downscale <= 1:
+            raise ValueError(f"downscale must be a probability within [0, 1]; got {self.downscale}.")
 
     @property
     def outside(self) -> float:
