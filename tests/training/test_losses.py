@@ -137,3 +137,35 @@ def test_guard_loss_pulls_a_refused_point_towards_being_kept():
     loss = losses.guard_loss(s, refused, torch.ones_like(refused))
     loss.backward()
     assert loss > 0 and s.grad[0, 0, 0, 0] < 0 and s.grad[0, 0, 0, 1] == 0
+
+
+def test_stray_points_are_deletions_that_no_kept_point_touches():
+    state = torch.zeros(1, 1, 5, 9)
+    state[..., 2, 1:8] = 1
+    band = state.clone()
+    target = torch.zeros_like(state)
+    target[..., 2, 5:8] = 1  # the teacher deletes the last three points of the line
+    stray = losses.stray_points(state, band, target)[0, 0]
+    # (2, 5) touches the kept (2, 4); (2, 6) and (2, 7) would be left alone if kept
+    assert stray[2].tolist() == [0, 0, 0, 0, 0, 0, 1, 1, 0]
+
+
+def test_stray_loss_pushes_out_isolated_points_the_teacher_does_not_have():
+    s = torch.zeros(1, 1, 7, 7)
+    s[..., 1, 1:5] = 0.9      # a short curve, also in the teacher skeleton
+    s[..., 5, 5] = 0.8        # a stray point
+    s.requires_grad_(True)
+    teacher = torch.zeros_like(s)
+    teacher[..., 1, 1:5] = 1
+    loss = losses.stray_loss(s, teacher, torch.ones_like(s))
+    loss.backward()
+    assert loss > 0 and s.grad[0, 0, 5, 5] > 0 and s.grad[0, 0, 1].abs().sum() == 0
+    teacher[..., 5, 5] = 1  # a one-point component of the teacher is not stray
+    assert losses.stray_loss(s, teacher, torch.ones_like(s)) == 0
+
+
+def test_refused_deletions_leave_out_isolated_points():
+    before = torch.zeros(1, 1, 5, 5)
+    before[..., 2, 2] = 1
+    after = torch.zeros_like(before)  # deleting an isolated point is not simple, but not refused
+    assert losses.refused_deletions(before, after).sum() == 0
