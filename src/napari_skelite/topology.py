@@ -279,16 +279,17 @@ def simple_points(x, ndim: int):
     """
     import torch
 
+    from .methods._grid import Grid
+
     fg = x.bool()
     spatial = fg.shape[-ndim:]
-    flat = fg.reshape(-1, *spatial)
-    pad = torch.nn.functional.pad(flat.to(torch.uint8), (1, 1) * ndim)
-    codes = torch.zeros(flat.shape, dtype=torch.int64, device=fg.device)
-    for bit, off in enumerate(neighbour_offsets(ndim)):
-        sl = (slice(None),) + tuple(slice(1 + o, 1 + o + n) for o, n in zip(off, spatial))
-        codes |= pad[sl].to(torch.int64) << bit
+    grid = Grid(spatial, fg.device)
+    # every item padded by one and laid end to end: a foreground point's
+    # neighbours are always inside its own item's padded block
+    padded = torch.nn.functional.pad(fg.reshape(-1, *spatial), (1, 1) * ndim)
+    flat = padded.reshape(-1)
+    where = flat.nonzero().squeeze(1)
     out = torch.zeros_like(flat)
-    where = flat.nonzero(as_tuple=True)
-    if where[0].numel():
-        out[where] = simple_point_lut(ndim, fg.device)(codes[where])
-    return out.reshape(fg.shape)
+    if where.numel():
+        out[where] = simple_point_lut(ndim, fg.device)(grid.codes(flat, where))
+    return out.reshape(padded.shape)[(slice(None),) + (slice(1, -1),) * ndim].reshape(fg.shape)
