@@ -103,13 +103,13 @@ def test_hole_points_are_kept_points_with_every_face_neighbour_staying():
     assert holes[2, 2] == 1 and holes.sum() == 1
 
 
-def test_band_bce_weighs_a_critical_point_by_one_plus_its_weight():
+def test_band_bce_weighs_a_point_by_one_plus_its_extra_weight():
     band = torch.ones(1, 1, 1, 2)
     target = torch.zeros_like(band)
     critical = torch.tensor([[[[1.0, 0.0]]]])
     logits = torch.tensor([[[[1.0, 1.0]]]])  # both wrongly leaning to deletion
     plain = losses.band_bce(logits, band, target)
-    weighted = losses.band_bce(logits, band, target, critical=critical, critical_weight=3.0)
+    weighted = losses.band_bce(logits, band, target, extra=3.0 * critical)
     assert torch.isclose(weighted, plain * (1 + 3 + 1) / 2)
 
 

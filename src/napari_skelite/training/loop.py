@@ -94,16 +94,15 @@ def teacher_forcing_batch(mask, skel, outside: float = 1.0):
     return torch.cat(xs), torch.cat(bands), torch.cat(targets)
 
 
-def _critical(cfg, state, band, target):
-    """Per-point extra weights ``(critical, 1)`` for :func:`losses.band_bce`, or ``(None, 0)``."""
-    extra = torch.zeros_like(band)
-    if cfg.topo_weight:
-        extra = extra + cfg.topo_weight * losses.critical_points(state, band, target)
-    if cfg.hole_weight:
-        extra = extra + cfg.hole_weight * losses.hole_points(state, band, target)
-    if cfg.stray_weight:
-        extra = extra + cfg.stray_weight * losses.stray_points(state, band, target)
-    return (extra, 1.0) if (cfg.topo_weight or cfg.hole_weight or cfg.stray_weight) else (None, 0.0)
+def _extra_weights(cfg, state, band, target):
+    """Per-point extra BCE weights of the point classes that have a weight, or ``None``."""
+    extra = None
+    for weight, points in ((cfg.topo_weight, losses.critical_points), (cfg.hole_weight, losses.hole_points),
+                           (cfg.stray_weight, losses.stray_points)):
+        if weight:
+            term = weight * points(state, band, target)
+            extra = term if extra is None else extra + term
+    return extra
 
 
 def _unrolled(model, m, guard_weight: float = 0.0):
@@ -179,7 +178,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
             x, band, target = teacher_forcing_batch(m, s, dcfg.outside)
             logits = model.net(x)
             loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance,
-                                   *_critical(cfg, x[:, 2:3], band, target))
+                                   _extra_weights(cfg, x[:, 2:3], band, target))
             # thinness of the state this step produces
             s_new = x[:, 2:3] - torch.sigmoid(logits) * band
             loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)

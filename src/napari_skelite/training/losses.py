@@ -129,19 +129,18 @@ def guard_loss(s_after, refused, region):
     return -(refused * torch.log(kept)).sum() / region.sum().clamp_min(1)
 
 
-def band_bce(logits, band, target_delete, keep_weight: float = 4.0, balance: bool = False,
-             critical=None, critical_weight: float = 0.0):
+def band_bce(logits, band, target_delete, keep_weight: float = 4.0, balance: bool = False, extra=None):
     """BCE of the deletion logits against the teacher, on band pixels only.
 
     Keeping a skeleton pixel (target 0) weighs ``keep_weight`` times more:
     a missed skeleton pixel breaks connectivity, an extra one only thickens.
     With ``balance`` the kept and deleted classes are averaged separately.
-    ``critical`` points (see :func:`critical_points`) weigh ``1 + critical_weight``
-    times their class weight.
+    ``extra`` (a tensor like ``band``, e.g. a weight times :func:`critical_points`)
+    multiplies each point's class weight by ``1 + extra``.
     """
     w = _class_weights(band, 1 - target_delete, keep_weight, balance)
-    if critical is not None and critical_weight:
-        w = w * (1 + critical_weight * critical)
+    if extra is not None:
+        w = w * (1 + extra)
     return F.binary_cross_entropy_with_logits(logits, target_delete, weight=w, reduction="sum")
 
 
