@@ -42,14 +42,15 @@ def _cases(shared: Path):
     return out
 
 
-def _timed(f, repeat=3):
+def _timed(f, device, repeat=3):
+    """Median seconds of ``f()`` over ``repeat`` runs after a warm-up, waiting on ``device`` around each."""
     f()  # warm-up (CUDA kernels, lookup tables)
     ts = []
     for _ in range(repeat):
-        synchronize("auto")
+        synchronize(device)
         t = time.perf_counter()
         res = f()
-        synchronize("auto")
+        synchronize(device)
         ts.append(time.perf_counter() - t)
     return res, float(np.median(ts))
 
@@ -97,8 +98,8 @@ def main(argv=None):
     for name, mask in _cases(Path(a.shared)).items():
         for method, kw in METHODS:
             label = method + (" + guard" if kw else "")
-            cpu, t_cpu = _timed(lambda: skeletonize(mask, method, device="cpu", **kw))
-            dev, t_dev = _timed(lambda: skeletonize(mask, method, device=a.device, **kw))
+            cpu, t_cpu = _timed(lambda: skeletonize(mask, method, device="cpu", **kw), "cpu")
+            dev, t_dev = _timed(lambda: skeletonize(mask, method, device=a.device, **kw), a.device)
             diff = int(np.count_nonzero(cpu != dev))
             ok &= diff == 0
             lines.append(f"| {name} | {label} | {diff} | {t_cpu:.4f} | {t_dev:.4f} | {t_cpu / t_dev:.1f}x |")
