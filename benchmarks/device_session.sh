@@ -28,7 +28,7 @@ PY=${PYTHON:-python3}
 "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 "$PY" benchmarks/device_check.py --device "$DEVICE" --shared shared --out "$OUT" --train-steps "$TRAIN_CHECK" 2>&1 | tail -n 60
 init=()
-[ -f "$INIT" ] && init=(--init "$INIT")
+if [ -f "$INIT" ]; then init=(--init "$INIT"); echo "3D run starts from $INIT"; else echo "3D run starts from random weights ($INIT not found: carry it)"; fi
 "$PY" -c "from napari_skelite.cli import main; raise SystemExit(main())" train --dim 3 --device "$DEVICE" \
     --out "$OUT/skelite_3d.pt" --seed 0 --steps "$STEPS" --batch "$BATCH" --samples "$SAMPLES" --val-samples 16 \
     --threads 8 --keep-weight 8 --lr 1e-3 --unrolled-fraction 0.25 --cache "$CACHE" --checkpoint-every 500 \
