@@ -11,9 +11,9 @@ Sets (all generated from fixed seeds, none used in training or calibration):
   session 6 before any weights were compared on it.
 
 Per set: mean Betti errors per image, the mean share of points in full 2x2(x2) blocks,
-the share of images meeting every target of the training issue, the selection cost
-(b0 + b1 errors + 50 x 2x2 share, per image, with its standard error) and the signed changes
-of the Betti numbers summed over the set (``b1 -n``: loops lost, ``b1 +n``: holes punched).
+the share of images meeting every target of the training issue, the selection cost (the
+calibration's: b0 + b1 errors + ``THIN_COST`` (50) x 2x2 share, per image, with its standard
+error) and the signed changes of the Betti numbers summed over the set (``b1 -n``: loops lost, ``b1 +n``: holes punched).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import torch
 
 from napari_skelite import skeletonize
 from napari_skelite.metrics import betti_numbers
+from napari_skelite.training.calibrate import THIN_COST
 from napari_skelite.training.data import DataConfig, make_masks
 from napari_skelite.training.evaluate import case_metrics, held_out_kwargs, meets_targets
 from napari_skelite.weights import load_network
@@ -42,8 +43,9 @@ def selection_sets(ndim: int) -> dict:
 def summarize(skels, masks, classics) -> dict:
     """Aggregate metrics of ``skels`` on one set (see the module docstring)."""
     rows = [case_metrics(s, m, c) for s, m, c in zip(skels, masks, classics)]
-    costs = np.array([r["b0_error"] + r["b1_error"] + 50 * r["thinness"] for r in rows])
-    delta = np.array([np.subtract(betti_numbers(s)[:2], betti_numbers(m)[:2]) for s, m in zip(skels, masks)])
+    costs = np.array([r["b0_error"] + r["b1_error"] + THIN_COST * r["thinness"] for r in rows])
+    # the masks' Betti numbers are already in each row
+    delta = np.array([np.subtract(betti_numbers(s)[:2], (r["b0"], r["b1"])) for s, r in zip(skels, rows)])
     return {
         "b0_error": float(np.mean([r["b0_error"] for r in rows])),
         "b1_error": float(np.mean([r["b1_error"] for r in rows])),
