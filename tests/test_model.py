@@ -66,3 +66,16 @@ def test_cross_erosion_is_the_same_with_and_without_autograd():
             lean = cross_erode(x, outside)
             graded = cross_erode(x.clone().requires_grad_(True), outside)
             assert torch.equal(lean, graded.detach())
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_network_gives_the_default_layout_convolutions_values(ndim):
+    # the forward pass lays the input out channels last for speed; the values must not change
+    torch.manual_seed(0)
+    net = SkeliteNet(ndim)
+    x = (torch.rand((2, 3) + (9,) * ndim) > 0.5).float()
+    conv = torch.nn.functional.conv2d if ndim == 2 else torch.nn.functional.conv3d
+    y = x
+    for layer in net.body:
+        y = conv(y, layer.weight, layer.bias, padding=layer.padding) if hasattr(layer, "weight") else torch.relu(y)
+    torch.testing.assert_close(net(x), y, rtol=1e-5, atol=1e-5)
