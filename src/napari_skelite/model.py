@@ -41,9 +41,10 @@ class SkeliteNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, 3, *spatial)`` -> deletion logits ``(B, 1, *spatial)`` (channels-last strides).
 
-        The input is laid out channels last first: on CPU that makes training
-        steps about twice as fast in 2D and 3D (measured here, 2 threads); the
-        values are those of the default layout up to float rounding.
+        The input is laid out channels last first: on CPU (2 threads) that makes
+        the network's forward and backward pass about 2x faster and whole
+        training steps 1.4x (2D) / 1.5x (3D); the values are those of the default
+        layout up to float rounding.
         """
         fmt = torch.channels_last if self.ndim == 2 else torch.channels_last_3d
         return self.body(x.contiguous(memory_format=fmt))
