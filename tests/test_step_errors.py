@@ -1,0 +1,30 @@
+"""benchmarks/step_errors.py: the counts behind the model card's per-step error split."""
+import importlib.util
+from pathlib import Path
+
+import torch
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "step_errors.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("step_errors", _PATH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _t(values):
+    return torch.tensor(values, dtype=torch.float32).reshape(1, 1, 1, -1)
+
+
+def test_count_errors_splits_wrong_deletions_into_critical_and_other_kept_points():
+    band = _t([1, 1, 1, 1, 1, 0])
+    target = _t([1, 1, 0, 0, 0, 0])      # teacher deletes the first two, keeps three
+    critical = _t([0, 0, 1, 1, 0, 0])    # two of the kept points are critical
+    delete = _t([1, 0, 1, 0, 1, 1]) > 0  # the last point is outside the band
+    c = _module().count_errors(delete, band, target, critical)
+    assert c == {"kept": 3.0, "kept_deleted": 2.0, "critical": 2.0, "critical_deleted": 1.0,
+                 "deletions": 2.0, "deletions_kept": 1.0}
+    r = _module().rates(c)
+    assert r["other_deleted"] == 1.0 and r["wrong_deletions_critical"] == 0.5 and r["deletions_kept"] == 0.5
