@@ -40,6 +40,13 @@ def test_training_smoke_run_writes_loadable_weights_and_a_card(tmp_path):
     assert sum(p.numel() for p in net.parameters()) == 37_889
 
 
+def test_curves_option_sets_the_number_of_curves_of_the_generated_images(tmp_path):
+    out = tmp_path / "w.pt"
+    assert main(["train", "--dim", "2", "--out", str(out), "--steps", "1", "--batch", "2", "--samples", "2",
+                 "--val-samples", "1", "--size", "48", "--crop", "32", "--curves", "1", "1"]) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["data_config"]["n_curves"] == [1, 1]
+
+
 def test_training_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "w.pt"
     args = ["train", "--dim", "2", "--out", str(out), "--batch", "2", "--samples", "4", "--val-samples", "1",
@@ -51,9 +58,10 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert torch.load(out.with_suffix(".ckpt"), weights_only=False)["step"] == 3
 
 
-@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80"), ("--downscale", "1.5")])
+@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80"), ("--downscale", "1.5"),
+                                         ("--curves", "5 2"), ("--curves", "0 3")])
 def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
-    args = ["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--size", "48", "--crop", "32", flag, value]
+    args = ["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--size", "48", "--crop", "32", flag, *value.split()]
     assert main(args) == 2
     assert "must" in capsys.readouterr().err
     assert not (tmp_path / "w.pt").exists()

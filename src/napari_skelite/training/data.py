@@ -39,6 +39,8 @@ class DataConfig:
             raise ValueError(f"teacher must be one of {', '.join(TEACHERS)}; got {self.teacher!r}.")
         if not 0 < self.radius[0] <= self.radius[1]:
             raise ValueError(f"radius must be two numbers 0 < MIN <= MAX; got {self.radius}.")
+        if not 1 <= self.n_curves[0] <= self.n_curves[1]:
+            raise ValueError(f"the number of curves must be two integers 1 <= MIN <= MAX; got {self.n_curves}.")
         if not 0 <= self.downscale <= 1:
             raise ValueError(f"downscale must be a probability within [0, 1]; got {self.downscale}.")
 
