@@ -1,17 +1,11 @@
 """benchmarks/compare_weights.py: the signed Betti bookkeeping behind the model card's comparisons."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_weights.py"
+from ._benchmark import load_benchmark
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("compare_weights", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("compare_weights")
 
 
 def _ring():

@@ -1,17 +1,11 @@
 """benchmarks/step_errors.py: the counts behind the model card's per-step error split."""
-import importlib.util
-from pathlib import Path
-
 import torch
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "step_errors.py"
+from ._benchmark import load_benchmark
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("step_errors", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("step_errors")
 
 
 def _t(values):
