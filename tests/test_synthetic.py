@@ -1,4 +1,4 @@
-"""Synthetic data: box and lazy renderings agree with the whole rendering."""
+"""Synthetic data: box and lazy renderings agree with the whole rendering; radius distributions."""
 import numpy as np
 
 
@@ -17,3 +17,37 @@ def test_the_lazy_tree_equals_the_whole_rendering_of_the_same_curves():
     lazy = lazy_bezier_tree((48, 40, 36), chunks=16, n_curves=4, radius=(1.0, 3.0), seed=2)
     pts, rad = bezier_curves((48, 40, 36), 4, (1.0, 3.0), seed=2)
     np.testing.assert_array_equal(lazy.compute(), render_tubes((48, 40, 36), pts, rad))
+
+
+def _start_radii(dist, seed):
+    from napari_skelite.synthetic import bezier_curves
+
+    # no branching and no taper: every curve keeps the radius it starts with
+    pts, rad = bezier_curves((64, 64), 200, (0.5, 8.0), branching=0.0, taper=False, radius_dist=dist, seed=seed)
+    return np.unique(rad)
+
+
+def test_log_uniform_radii_are_as_often_below_the_geometric_mean_as_above():
+    r = _start_radii("log-uniform", 0)
+    assert r.min() >= 0.5 and r.max() <= 8.0
+    assert 0.4 < np.mean(r < 2.0) < 0.6          # 2 = sqrt(0.5 * 8)
+    assert np.mean(_start_radii("uniform", 0) < 2.0) < 0.3  # uniform: (2 - 0.5) / 7.5 = 20%
+
+
+def test_an_unknown_radius_distribution_is_a_clear_error():
+    import pytest
+
+    from napari_skelite.synthetic import bezier_curves
+    from napari_skelite.training.data import DataConfig
+
+    with pytest.raises(ValueError, match="radius_dist must be one of"):
+        bezier_curves((32, 32), 2, (1.0, 2.0), radius_dist="normal")
+    with pytest.raises(ValueError, match="radius_dist must be one of"):
+        DataConfig.for_dim(2, radius_dist="normal")
+
+
+def test_the_default_radius_distribution_keeps_the_cache_keys_of_earlier_data():
+    from napari_skelite.training.data import DataConfig, _CacheRepr
+
+    assert "radius_dist" not in repr(_CacheRepr(DataConfig.for_dim(2)))
+    assert "radius_dist='log-uniform'" in repr(_CacheRepr(DataConfig.for_dim(2, radius_dist="log-uniform")))

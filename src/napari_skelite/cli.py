@@ -50,6 +50,8 @@ def _cmd_train(a):
         data["teacher"] = a.teacher
     if a.radius:
         data["radius"] = tuple(a.radius)
+    if a.radius_dist:
+        data["radius_dist"] = a.radius_dist
     if a.curves:
         data["n_curves"] = tuple(a.curves)
     if a.downscale is not None:
@@ -130,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--radius", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="tube radii of the generated data in px (default 1 8 in 2D, 1 5 in 3D)")
+    t.add_argument("--radius-dist", choices=("uniform", "log-uniform"), default=None,
+                   help="how tube radii are drawn in that range (default uniform; log-uniform: as many thin tubes as thick)")
     t.add_argument("--curves", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="number of curves per generated image (default 3 10 in 2D, 2 6 in 3D)")
     t.add_argument("--downscale", type=float, default=None,

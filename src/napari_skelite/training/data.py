@@ -10,7 +10,7 @@ import torch
 
 from ..methods import local
 from ..methods.boolean import thin
-from ..synthetic import bezier_curves, render_tubes
+from ..synthetic import RADIUS_DISTS, bezier_curves, render_tubes
 from .augment import boundary_noise, downscale, flip_rotate
 
 __all__ = ["DataConfig", "TEACHERS", "teacher_description", "make_sample", "make_masks", "make_dataset", "random_crops"]
@@ -25,6 +25,7 @@ class DataConfig:
     crop: int = 64           # side of the training crops
     n_curves: tuple = (3, 10)
     radius: tuple = (1.0, 8.0)
+    radius_dist: str = "uniform"  # or "log-uniform": as many thin tubes as thick ones
     thicken: tuple = (0.6, 1.6)   # same centre lines rendered at several widths
     noise: float = 0.5       # probability of boundary noise
     downscale: float = 0.15  # probability of a 2x down-scaling
@@ -41,6 +42,8 @@ class DataConfig:
             raise ValueError(f"radius must be two numbers 0 < MIN <= MAX; got {self.radius}.")
         if not 1 <= self.n_curves[0] <= self.n_curves[1]:
             raise ValueError(f"the number of curves must be two integers 1 <= MIN <= MAX; got {self.n_curves}.")
+        if self.radius_dist not in RADIUS_DISTS:
+            raise ValueError(f"radius_dist must be one of {', '.join(RADIUS_DISTS)}; got {self.radius_dist!r}.")
         if not 0 <= self.downscale <= 1:
             raise ValueError(f"downscale must be a probability within [0, 1]; got {self.downscale}.")
 
@@ -86,7 +89,8 @@ def teacher_description(cfg: DataConfig) -> dict:
 def _render(cfg: DataConfig, rng) -> np.ndarray:
     """One augmented synthetic image ``(size,) * ndim``."""
     shape = (cfg.size,) * cfg.ndim
-    pts, rad = bezier_curves(shape, int(rng.integers(cfg.n_curves[0], cfg.n_curves[1] + 1)), cfg.radius, seed=rng)
+    pts, rad = bezier_curves(shape, int(rng.integers(cfg.n_curves[0], cfg.n_curves[1] + 1)), cfg.radius,
+                             radius_dist=cfg.radius_dist, seed=rng)
     mask = render_tubes(shape, pts, rad, scale=rng.uniform(*cfg.thicken))
     if rng.random() < cfg.downscale:
         mask = downscale(mask, 2)
@@ -119,11 +123,22 @@ def _seed(seed, i):
     return int.from_bytes(hashlib.sha256(f"{seed}:{i}".encode()).digest()[:8], "little")
 
 
+class _CacheRepr:
+    """``repr`` of a config as before ``radius_dist`` existed when it has its default, so caches stay valid."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def __repr__(self):
+        r = repr(self.cfg)
+        return r.replace(", radius_dist='uniform'", "") if self.cfg.radius_dist == "uniform" else r
+
+
 def make_dataset(cfg: DataConfig, n: int, seed: int, cache: str | Path | None = None, progress=None):
     """``n`` samples as two bool arrays ``(n, *shape)``; cached in ``cache`` (npz) if given."""
     path = None
     if cache is not None:
-        key = hashlib.sha256(repr((cfg, n, seed, teacher_description(cfg))).encode()).hexdigest()[:16]
+        key = hashlib.sha256(repr((_CacheRepr(cfg), n, seed, teacher_description(cfg))).encode()).hexdigest()[:16]
         path = Path(cache) / f"skelite-data-{cfg.ndim}d-{key}.npz"
         if path.is_file():
             d = np.load(path)
