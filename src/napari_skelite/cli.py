@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ._validate import PRECISIONS
 from .api import METHODS
+from .synthetic import RADIUS_DISTS
 
 __all__ = ["main"]
 
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--radius", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="tube radii of the generated data in px (default 1 8 in 2D, 1 5 in 3D)")
-    t.add_argument("--radius-dist", choices=("uniform", "log-uniform"), default=None,
+    t.add_argument("--radius-dist", choices=RADIUS_DISTS, default=None,
                    help="how tube radii are drawn in that range (default uniform; log-uniform: as many thin tubes as thick)")
     t.add_argument("--curves", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="number of curves per generated image (default 3 10 in 2D, 2 6 in 3D)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask"]
+__all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask", "RADIUS_DISTS"]
 
 
 def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:
