@@ -10,7 +10,7 @@ import torch
 
 from ..methods import local
 from ..methods.boolean import thin
-from ..synthetic import RADIUS_DISTS, bezier_curves, render_tubes
+from ..synthetic import _check_radius_dist, bezier_curves, render_tubes
 from .augment import boundary_noise, downscale, flip_rotate
 
 __all__ = ["DataConfig", "TEACHERS", "teacher_description", "make_sample", "make_masks", "make_dataset", "random_crops"]
@@ -42,8 +42,7 @@ class DataConfig:
             raise ValueError(f"radius must be two numbers 0 < MIN <= MAX; got {self.radius}.")
         if not 1 <= self.n_curves[0] <= self.n_curves[1]:
             raise ValueError(f"the number of curves must be two integers 1 <= MIN <= MAX; got {self.n_curves}.")
-        if self.radius_dist not in RADIUS_DISTS:
-            raise ValueError(f"radius_dist must be one of {', '.join(RADIUS_DISTS)}; got {self.radius_dist!r}.")
+        _check_radius_dist(self.radius_dist)
         if not 0 <= self.downscale <= 1:
             raise ValueError(f"downscale must be a probability within [0, 1]; got {self.downscale}.")
 
