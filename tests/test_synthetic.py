@@ -47,7 +47,7 @@ def test_an_unknown_radius_distribution_is_a_clear_error():
 
 
 def test_the_default_radius_distribution_keeps_the_cache_keys_of_earlier_data():
-    from napari_skelite.training.data import DataConfig, _CacheRepr
+    from napari_skelite.training.data import DataConfig, _cache_text
 
-    assert "radius_dist" not in repr(_CacheRepr(DataConfig.for_dim(2)))
-    assert "radius_dist='log-uniform'" in repr(_CacheRepr(DataConfig.for_dim(2, radius_dist="log-uniform")))
+    assert "radius_dist" not in _cache_text(DataConfig.for_dim(2), 4, 0)
+    assert "radius_dist='log-uniform'" in _cache_text(DataConfig.for_dim(2, radius_dist="log-uniform"), 4, 0)

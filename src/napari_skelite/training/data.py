@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -122,22 +122,23 @@ def _seed(seed, i):
     return int.from_bytes(hashlib.sha256(f"{seed}:{i}".encode()).digest()[:8], "little")
 
 
-class _CacheRepr:
-    """``repr`` of a config as before ``radius_dist`` existed when it has its default, so caches stay valid."""
+#: config fields added after caches existed, with the value every earlier cache was made with
+_LATER_FIELDS = {"radius_dist": "uniform"}
 
-    def __init__(self, cfg):
-        self.cfg = cfg
 
-    def __repr__(self):
-        r = repr(self.cfg)
-        return r.replace(", radius_dist='uniform'", "") if self.cfg.radius_dist == "uniform" else r
+def _cache_text(cfg: DataConfig, n: int, seed: int) -> str:
+    """What a cache key hashes: a later field at its earlier value is left out, so old caches stay valid."""
+    missing = object()
+    kept = [f.name for f in fields(cfg) if getattr(cfg, f.name) != _LATER_FIELDS.get(f.name, missing)]
+    cfg_text = f"{type(cfg).__name__}({', '.join(f'{k}={getattr(cfg, k)!r}' for k in kept)})"
+    return f"({cfg_text}, {n!r}, {seed!r}, {teacher_description(cfg)!r})"
 
 
 def make_dataset(cfg: DataConfig, n: int, seed: int, cache: str | Path | None = None, progress=None):
     """``n`` samples as two bool arrays ``(n, *shape)``; cached in ``cache`` (npz) if given."""
     path = None
     if cache is not None:
-        key = hashlib.sha256(repr((_CacheRepr(cfg), n, seed, teacher_description(cfg))).encode()).hexdigest()[:16]
+        key = hashlib.sha256(_cache_text(cfg, n, seed).encode()).hexdigest()[:16]
         path = Path(cache) / f"skelite-data-{cfg.ndim}d-{key}.npz"
         if path.is_file():
             d = np.load(path)
