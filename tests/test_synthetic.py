@@ -34,6 +34,12 @@ def test_log_uniform_radii_are_as_often_below_the_geometric_mean_as_above():
     assert np.mean(_start_radii("uniform", 0) < 2.0) < 0.3  # uniform: (2 - 0.5) / 7.5 = 20%
 
 
+def test_mixed_radii_fall_between_uniform_and_log_uniform_below_the_geometric_mean():
+    r = _start_radii("mixed", 0)
+    assert r.min() >= 0.5 and r.max() <= 8.0
+    assert 0.25 < np.mean(r < 2.0) < 0.45        # half of 20% plus half of 50% = 35%
+
+
 def test_an_unknown_radius_distribution_is_a_clear_error():
     import pytest
 

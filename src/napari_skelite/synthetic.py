@@ -17,12 +17,20 @@ def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:
 
 
 #: how the radius of a curve's start is drawn
-RADIUS_DISTS = ("uniform", "log-uniform")
+RADIUS_DISTS = ("uniform", "log-uniform", "mixed")
 
 
 def _check_radius_dist(radius_dist: str) -> None:
     if radius_dist not in RADIUS_DISTS:
         raise ValueError(f"radius_dist must be one of {', '.join(RADIUS_DISTS)}; got {radius_dist!r}.")
+
+
+def _start_radius(rng: np.random.Generator, radius, radius_dist: str) -> float:
+    if radius_dist == "mixed":
+        radius_dist = "uniform" if rng.random() < 0.5 else "log-uniform"
+    if radius_dist == "uniform":
+        return float(rng.uniform(*radius))
+    return float(np.exp(rng.uniform(*np.log(radius))))
 
 
 def bezier_curves(
@@ -41,7 +49,8 @@ def bezier_curves(
 
     A curve that does not branch off another starts with a radius drawn from
     ``radius`` (MIN, MAX), uniformly or, with ``radius_dist="log-uniform"``,
-    uniformly in its logarithm (as many tubes of 0.5-1 px as of 4-8 px).
+    uniformly in its logarithm (as many tubes of 0.5-1 px as of 4-8 px), or
+    with ``"mixed"`` from either of the two, chosen per curve with even odds.
 
     Returns
     -------
@@ -61,7 +70,7 @@ def bezier_curves(
             r0 = max(radius[0], r0 * rng.uniform(0.5, 1.0))
         else:
             start = rng.uniform(lo, hi)
-            r0 = rng.uniform(*radius) if radius_dist == "uniform" else float(np.exp(rng.uniform(*np.log(radius))))
+            r0 = _start_radius(rng, radius, radius_dist)
         end = rng.uniform(lo, hi)
         mids = [start + (end - start) * f + rng.normal(0, 0.25 * np.linalg.norm(end - start) + 1, len(shape))
                 for f in np.sort(rng.uniform(0.2, 0.8, degree - 1))]

@@ -25,7 +25,7 @@ class DataConfig:
     crop: int = 64           # side of the training crops
     n_curves: tuple = (3, 10)
     radius: tuple = (1.0, 8.0)
-    radius_dist: str = "uniform"  # or "log-uniform": as many thin tubes as thick ones
+    radius_dist: str = "uniform"  # or "log-uniform" (as many thin tubes as thick ones) or "mixed" (either, per curve)
     thicken: tuple = (0.6, 1.6)   # same centre lines rendered at several widths
     noise: float = 0.5       # probability of boundary noise
     downscale: float = 0.15  # probability of a 2x down-scaling
