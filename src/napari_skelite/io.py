@@ -76,7 +76,8 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False) -> Path:
         elif suffix in (".tif", ".tiff"):
             import tifffile
 
-            tifffile.imwrite(tmp, data, compression="zlib")
+            # a label volume of 3 or 4 planes is not colour: say so, or readers show it as RGB(A)
+            tifffile.imwrite(tmp, data, compression="zlib", photometric="minisblack")
         elif suffix == ".png":
             import imageio.v3 as iio
 

@@ -18,6 +18,15 @@ def test_writer_round_trips_label_ids(tmp_path, ext):
     assert out.dtype == np.uint32 and np.array_equal(out, _skel())
 
 
+def test_a_volume_of_four_planes_is_written_as_grey_levels_not_colour(tmp_path):
+    import tifffile
+
+    (path,) = write_labels(str(tmp_path / "s.tif"), _skel(), {})
+    with tifffile.TiffFile(path) as tif:
+        assert tif.series[0].shape == _skel().shape
+        assert tif.pages[0].photometric == tifffile.PHOTOMETRIC.MINISBLACK
+
+
 def test_writer_replaces_an_existing_file_atomically(tmp_path):
     p = tmp_path / "s.npy"
     p.write_bytes(b"old")
