@@ -6,7 +6,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("napari")
 
-from napari_skelite._napari.widget import SkeletonizeWidget  # noqa: E402
+from napari_skelite._napari.widget import SkeletonizeWidget, _grid  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -152,7 +152,7 @@ def test_compare_fills_the_table_and_adds_one_layer_per_method(make_napari_viewe
     csv = w.table_csv().splitlines()
     assert csv[0].startswith("method,b0_error,b1_error") and len(csv) == 6
     assert all(f"cells skeleton ({m})" in viewer.layers for m in methods)
-    assert viewer.grid.enabled
+    assert _grid(viewer).enabled
 
 
 def test_missing_weights_show_up_in_the_compare_table(make_napari_viewer, qtbot, tmp_path, monkeypatch):

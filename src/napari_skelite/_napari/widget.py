@@ -59,6 +59,12 @@ TABLE_COLUMNS = [
 ]
 
 
+
+def _grid(viewer):
+    """The viewer's grid settings: ``viewer.canvas.grid`` since napari 0.9, ``viewer.grid`` before."""
+    canvas = getattr(viewer, "canvas", None)
+    return canvas.grid if canvas is not None and hasattr(canvas, "grid") else viewer.grid
+
 class Cancelled(Exception):
     """Raised inside the worker when the user pressed Cancel."""
 
@@ -439,7 +445,7 @@ class SkeletonizeWidget(QWidget):
                     kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m)
                     self._set_layer(skel, kw, "skeleton")
             self._fill_table(rows)
-            self.viewer.grid.enabled = True
+            _grid(self.viewer).enabled = True
             self.status.setText(f"compared {len(methods)} methods on {layer.name}")
 
         return self._start(work, done, f"comparing {len(methods)} methods on {layer.name}…", unit="methods")
