@@ -59,11 +59,11 @@ TABLE_COLUMNS = [
 ]
 
 
-
 def _grid(viewer):
     """The viewer's grid settings: ``viewer.canvas.grid`` since napari 0.9, ``viewer.grid`` before."""
     canvas = getattr(viewer, "canvas", None)
     return canvas.grid if canvas is not None and hasattr(canvas, "grid") else viewer.grid
+
 
 class Cancelled(Exception):
     """Raised inside the worker when the user pressed Cancel."""
