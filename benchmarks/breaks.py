@@ -40,8 +40,8 @@ def pieces_per_component(mask: np.ndarray, skel: np.ndarray) -> list[tuple[int, 
     out = []
     for c in range(1, n + 1):
         inside = comp == c
-        ids = pieces[inside & (pieces > 0)]
-        sizes = sorted(np.bincount(ids)[np.unique(ids)].tolist(), reverse=True) if ids.size else []
+        _, counts = np.unique(pieces[inside & (pieces > 0)], return_counts=True)
+        sizes = sorted(counts.tolist(), reverse=True)
         if len(sizes) != 1:
             out.append((c, int(inside.sum()), sizes))
     return out
