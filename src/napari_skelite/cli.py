@@ -63,7 +63,8 @@ def _cmd_train(a):
                       unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
                       thin_weight=a.thin_weight, topo_weight=a.topo_weight,
                       hole_weight=a.hole_weight, guard_weight=a.guard_weight,
-                      stray_weight=a.stray_weight, device=a.device)
+                      stray_weight=a.stray_weight, device=a.device,
+                      window_rates=a.window_rates, unrolled_batch=a.unrolled_batch)
     card = train(cfg, progress=tqdm, log=tqdm.write)
     print(f"saved {out}; validation: {card['validation']}")
 
@@ -159,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local: window-local thinning of each crop (learnable by the 7x7 network); "
                         "directional: Boolean thinning of the whole image (the first sessions' teacher)")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
+    t.add_argument("--unrolled-batch", type=int, default=None,
+                   help="crops per unrolled step (default: --batch)")
+    t.add_argument("--window-rates", type=float, nargs=2, default=None, metavar=("NEAR", "FAR"),
+                   help="teacher forcing on the 7x7(x7) windows of sampled band points instead of whole crops: "
+                        "every kept point, deletions within 2 px of one at rate NEAR, the others at rate FAR "
+                        "(each weighted 1/rate; no teacher-forcing thinness term). Default: whole crops")
     t.add_argument("--device", default="cpu",
                    help="where the network trains: cpu (default, the shipped recipe), cuda or auto")
     t.set_defaults(func=_cmd_train)

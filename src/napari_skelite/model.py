@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .ops import cross_erode
@@ -48,6 +49,27 @@ class SkeliteNet(nn.Module):
         """
         fmt = torch.channels_last if self.ndim == 2 else torch.channels_last_3d
         return self.body(x.contiguous(memory_format=fmt))
+
+    #: side of the input window one output depends on (the receptive field)
+    window = 7
+
+    def window_logits(self, windows: torch.Tensor) -> torch.Tensor:
+        """Deletion logits at the centres of input windows, ``(P, 3, 7, 7[, 7])`` -> ``(P,)``.
+
+        The same layers without padding (7 -> 5 -> 3 -> 1), so each window costs
+        only what its centre needs. Equal, up to float rounding, to
+        :meth:`forward` on the input zero-padded by 3 (the array's border then
+        reads as background, as inside a large image), at each window's centre.
+        """
+        fmt = torch.channels_last if self.ndim == 2 else torch.channels_last_3d
+        conv = F.conv2d if self.ndim == 2 else F.conv3d
+        h = windows.contiguous(memory_format=fmt)
+        layers = [m for m in self.body if isinstance(m, (nn.Conv2d, nn.Conv3d))]
+        for i, layer in enumerate(layers):
+            h = conv(h, layer.weight, layer.bias)
+            if i < len(layers) - 1:
+                h = F.relu(h)
+        return h.reshape(len(windows))
 
 
 def binarize(s: torch.Tensor) -> torch.Tensor:

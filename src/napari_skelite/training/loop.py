@@ -26,6 +26,7 @@ from ..ops import cross_erode
 from ..weights import read_card, save_network
 from . import losses
 from .data import DataConfig, make_dataset, random_crops, teacher_description
+from .windows import window_bce
 
 __all__ = ["TrainConfig", "teacher_forcing_batch", "train"]
 
@@ -56,15 +57,25 @@ class TrainConfig:
     data: dict = field(default_factory=dict)
     init: str | None = None      # start from these weights (fine-tuning) instead of random ones
     device: str = "cpu"          # where the network trains ("auto", "cpu", "cuda"); data stays on the CPU
+    # teacher forcing on sampled 7x7(x7) windows instead of whole crops: (near, far) sampling
+    # rates of deletions near a kept point and of the others (training.windows); None: whole crops
+    window_rates: tuple | None = None
+    unrolled_batch: int | None = None  # crops per unrolled step (default: batch)
 
     def __post_init__(self):
         if self.ndim not in (2, 3):
             raise ValueError(f"--dim must be 2 or 3; got {self.ndim}.")
-        for name in ("steps", "batch", "samples", "val_samples", "threads", "checkpoint_every"):
+        for name in ("steps", "batch", "samples", "val_samples", "threads", "checkpoint_every", "unrolled_batch"):
+            if getattr(self, name) is None:
+                continue
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}.")
         if not 0 <= self.unrolled_fraction <= 1:
             raise ValueError(f"unrolled-fraction must be within [0, 1]; got {self.unrolled_fraction}.")
+        if self.window_rates is not None:
+            self.window_rates = tuple(float(r) for r in self.window_rates)
+            if len(self.window_rates) != 2 or not all(0 < r <= 1 for r in self.window_rates):
+                raise ValueError(f"window-rates must be two rates within (0, 1]; got {self.window_rates}.")
 
 
 def teacher_forcing_batch(mask, skel, outside: float = 1.0):
@@ -172,16 +183,24 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
     for step in bar:
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, cfg.steps, cfg.lr)
-        m, s = random_crops(masks, skels, dcfg.crop, cfg.batch, rng)
+        unrolled = step >= n_tf
+        batch = cfg.unrolled_batch if unrolled and cfg.unrolled_batch else cfg.batch
+        m, s = random_crops(masks, skels, dcfg.crop, batch, rng)
         m, s = m.to(dev), s.to(dev)
-        if step < n_tf:
+        if not unrolled:
             x, band, target = teacher_forcing_batch(m, s, dcfg.outside)
-            logits = model.net(x)
-            loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance,
-                                   _extra_weights(cfg, x[:, 2:3], band, target))
-            # thinness of the state this step produces
-            s_new = x[:, 2:3] - torch.sigmoid(logits) * band
-            loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)
+            extra = _extra_weights(cfg, x[:, 2:3], band, target)
+            if cfg.window_rates is not None:
+                # sampled windows: the band BCE in expectation; no thinness term (it needs
+                # every neighbour's decision), the unrolled phase keeps it
+                loss, _ = window_bce(model.net, x, band, target, cfg.window_rates, rng,
+                                     cfg.keep_weight, cfg.balance, extra)
+            else:
+                logits = model.net(x)
+                loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance, extra)
+                # thinness of the state this step produces
+                s_new = x[:, 2:3] - torch.sigmoid(logits) * band
+                loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)
         else:
             sk, topo = _unrolled(model, m, cfg.guard_weight)
             if cfg.stray_weight:
