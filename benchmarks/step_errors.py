@@ -8,6 +8,11 @@ report) is cut into its per-iteration examples, the teacher's state fed as ``S``
 curve, cut a loop or punch a hole; ``training.losses.critical_points``). Printed per file: the
 share of kept points the network deletes, for critical and other kept points, the share of its
 wrong deletions that are critical, and the share of the teacher's deletions it keeps.
+
+``--teacher`` picks the teacher the errors are counted against (default ``local``, the teacher of
+the current recipe). Weights trained on the other teacher (``--teacher directional``: the shipped
+3D file, session 1) must be measured against that one: against the local teacher they are charged
+for every point where the two teachers' skeletons differ.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import argparse
 import numpy as np
 import torch
 
-from napari_skelite.training.data import DataConfig, make_sample
+from napari_skelite.training.data import TEACHERS, DataConfig, make_sample
 from napari_skelite.training.loop import teacher_forcing_batch
 from napari_skelite.training.losses import critical_points
 from napari_skelite.weights import load_network
@@ -54,9 +59,9 @@ def rates(c: dict) -> dict:
             "deletions_kept": c["deletions_kept"] / max(c["deletions"], 1)}
 
 
-def step_errors(net, ndim: int, n: int = 48, batch: int = 8) -> dict:
-    """Summed counts of ``net`` on ``n`` held-out crops."""
-    cfg = DataConfig.for_dim(ndim)
+def step_errors(net, ndim: int, n: int = 48, batch: int = 8, teacher: str = "local") -> dict:
+    """Summed counts of ``net`` on ``n`` held-out crops (whole images for the directional teacher)."""
+    cfg = DataConfig.for_dim(ndim, teacher=teacher)
     pairs = [make_sample(cfg, 10**9 + i) for i in range(n)]
     as_t = lambda a: torch.from_numpy(np.stack(a)[:, None].astype(np.float32))  # noqa: E731
     total: dict = {}
@@ -76,14 +81,17 @@ def main(argv=None) -> None:
     p.add_argument("--dim", type=int, choices=(2, 3), required=True)
     p.add_argument("--samples", type=int, default=48)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--teacher", choices=TEACHERS, default="local",
+                   help="teacher to count errors against (the one the weights were trained on)")
     p.add_argument("weights", nargs="+")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    print(f"teacher: {a.teacher}")
     print("| weights | kept points deleted | critical share of kept | critical deleted | other kept deleted "
           "| wrong deletions that are critical | teacher's deletions kept |")
     print("|---|---|---|---|---|---|---|")
     for w in a.weights:
-        r = rates(step_errors(load_network(w, a.dim).eval(), a.dim, a.samples))
+        r = rates(step_errors(load_network(w, a.dim).eval(), a.dim, a.samples, teacher=a.teacher))
         print(f"| {w} | {r['kept_deleted']:.2%} | {r['critical_share']:.0%} | {r['critical_deleted']:.2%} | "
               f"{r['other_deleted']:.2%} | {r['wrong_deletions_critical']:.0%} | {r['deletions_kept']:.2%} |", flush=True)
 

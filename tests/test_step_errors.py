@@ -22,3 +22,17 @@ def test_count_errors_splits_wrong_deletions_into_critical_and_other_kept_points
                  "deletions": 2.0, "deletions_kept": 1.0}
     r = _module().rates(c)
     assert r["other_deleted"] == 1.0 and r["wrong_deletions_critical"] == 0.5 and r["deletions_kept"] == 0.5
+
+
+class _KeepAll(torch.nn.Module):
+    def forward(self, x):
+        return torch.full_like(x[:, :1], -20.0)
+
+
+def test_step_errors_counts_against_the_chosen_teacher():
+    m = _module()
+    local = m.step_errors(_KeepAll(), 2, n=1, teacher="local")
+    directional = m.step_errors(_KeepAll(), 2, n=1, teacher="directional")
+    for c in (local, directional):  # a network that deletes nothing keeps every teacher deletion
+        assert c["kept_deleted"] == 0 and c["deletions_kept"] == c["deletions"] > 0
+    assert local["deletions"] != directional["deletions"]
