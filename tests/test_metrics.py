@@ -1,6 +1,16 @@
 import numpy as np
+import pytest
 
-from napari_skelite.metrics import betti_errors, betti_numbers, cldice, compare_methods, coverage, format_table, thinness
+from napari_skelite.metrics import (
+    betti_errors,
+    betti_numbers,
+    cldice,
+    compare_methods,
+    coverage,
+    format_table,
+    run_methods,
+    thinness,
+)
 
 from .conftest import ring, shell
 
@@ -65,3 +75,40 @@ def test_compare_methods_reports_every_method_and_missing_weights():
     assert "error" in by["skelite"]
     assert by["boolean"]["b0_error"] == 0 and by["boolean"]["cldice_vs_boolean"] == 1.0
     assert "boolean" in format_table(rows)
+
+
+def _recording_skeletonize(calls):
+    def fake(mask, method, **kwargs):
+        calls.append((method, np.shape(mask)))
+        return np.asarray(mask) > 0
+    return fake
+
+
+@pytest.mark.parametrize("shape", [(20, 20), (12, 14, 10)])
+def test_run_methods_times_a_warm_call_after_an_untimed_one_of_the_same_ndim(monkeypatch, shape):
+    import napari_skelite.api
+
+    calls = []
+    monkeypatch.setattr(napari_skelite.api, "skeletonize", _recording_skeletonize(calls))
+    m = np.ones(shape, np.uint8)
+    out = run_methods(m, ["boolean", "classic"])
+    warm = [s for _, s in calls if s != shape]
+    assert [meth for meth, _ in calls] == ["boolean", "boolean", "classic", "classic"]
+    assert calls[1] == ("boolean", shape) and calls[3] == ("classic", shape)
+    assert len(warm) == 2 and all(len(s) == len(shape) for s in warm)
+    assert out["boolean"][0].shape == shape
+
+
+def test_run_methods_without_warmup_runs_each_method_once(monkeypatch):
+    import napari_skelite.api
+
+    calls = []
+    monkeypatch.setattr(napari_skelite.api, "skeletonize", _recording_skeletonize(calls))
+    run_methods(np.ones((8, 8), np.uint8), ["boolean"], warmup=False)
+    assert calls == [("boolean", (8, 8))]
+
+
+def test_run_methods_reports_missing_weights_when_the_warmup_fails():
+    out = run_methods(np.ones((8, 8), np.uint8), ["skelite"], weights="/nonexistent/weights.pt")
+    skel, seconds, error = out["skelite"]
+    assert skel is None and seconds is None and "weights" in error

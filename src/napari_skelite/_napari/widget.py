@@ -55,7 +55,7 @@ TABLE_COLUMNS = [
     ("thinness", "2x2", "share of skeleton points inside a full 2x2 (2x2x2) block; 0 = one point thin"),
     ("pixels", "points", "number of skeleton points"),
     ("cldice_vs_boolean", "clDice", "clDice against the Boolean (topology-preserving) skeleton, 1 px tolerance"),
-    ("time_s", "s", "run time in seconds"),
+    ("time_s", "s", "run time in seconds of a warm call (loading weights and first-call set-up not counted)"),
 ]
 
 
