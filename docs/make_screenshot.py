@@ -1,6 +1,6 @@
 """Screenshot of the docked widget with a 3D result and the compare table.
 
-    xvfb-run -a -s "-screen 0 1280x1024x24" python docs/make_screenshot.py docs/screenshot.png
+    xvfb-run -a -s "-screen 0 1600x1024x24" python docs/make_screenshot.py docs/screenshot.png
 """
 import sys
 import time
@@ -21,7 +21,7 @@ def wait(w, timeout=600):
 
 def main(out="docs/screenshot.png"):
     viewer = napari.Viewer(show=True)
-    viewer.window._qt_window.resize(1280, 900)
+    viewer.window._qt_window.resize(1600, 900)
     (data, meta, _), = vessel_tree_3d()
     viewer.add_labels(data, **meta)
     w = SkeletonizeWidget(viewer)

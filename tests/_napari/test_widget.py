@@ -155,6 +155,18 @@ def test_compare_fills_the_table_and_adds_one_layer_per_method(make_napari_viewe
     assert _grid(viewer).enabled
 
 
+
+def test_compare_writes_each_method_layers_name_in_its_grid_cell(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    if not hasattr(viewer.layers["cells"], "name_overlay"):
+        pytest.skip("this napari has no layer name overlay")
+    for m, box in w.compare_checks.items():
+        box.setChecked(m in ("boolean", "classic"))
+    w.compare()
+    _wait(qtbot, w)
+    shown = [layer for layer in viewer.layers if layer.name_overlay.visible]
+    assert sorted(layer.name for layer in shown) == ["cells skeleton (boolean)", "cells skeleton (classic)"]
+
 def test_missing_weights_show_up_in_the_compare_table(make_napari_viewer, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
     monkeypatch.setattr("napari_skelite.weights._weights_dirs", lambda: [tmp_path])

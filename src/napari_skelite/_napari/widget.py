@@ -65,6 +65,18 @@ def _grid(viewer):
     return canvas.grid if canvas is not None and hasattr(canvas, "grid") else viewer.grid
 
 
+def _show_name(layer):
+    """Write the layer's name in its own grid cell (napari >= 0.9 has a name overlay; older napari has none).
+
+    A smaller font than napari's default, so the method at the end of the
+    name still fits in a grid cell of a laptop-sized window.
+    """
+    overlay = getattr(layer, "name_overlay", None)
+    if overlay is not None:
+        overlay.font_size = 8
+        overlay.visible = True
+
+
 class Cancelled(Exception):
     """Raised inside the worker when the user pressed Cancel."""
 
@@ -443,7 +455,7 @@ class SkeletonizeWidget(QWidget):
                 skel = results[m][0]
                 if skel is not None:
                     kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m)
-                    self._set_layer(skel, kw, "skeleton")
+                    _show_name(self._set_layer(skel, kw, "skeleton"))
             self._fill_table(rows)
             _grid(self.viewer).enabled = True
             self.status.setText(f"compared {len(methods)} methods on {layer.name}")
