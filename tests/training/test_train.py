@@ -58,6 +58,30 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert torch.load(out.with_suffix(".ckpt"), weights_only=False)["step"] == 3
 
 
+
+class _Killed(Exception):
+    pass
+
+
+def test_a_run_killed_after_a_checkpoint_and_resumed_equals_one_that_never_stopped(tmp_path):
+    from napari_skelite.training.loop import TrainConfig, train
+
+    def config(name):
+        return TrainConfig(ndim=2, out=str(tmp_path / name / "w.pt"), seed=3, steps=5, batch=2, samples=4,
+                           val_samples=1, checkpoint_every=1, unrolled_fraction=0.4, data={"size": 48, "crop": 32})
+
+    def kill_after_step_2(msg):
+        if msg.startswith("step 2/"):
+            raise _Killed
+
+    whole = train(config("whole"), log=lambda msg: None)
+    with pytest.raises(_Killed):
+        train(config("cut"), log=kill_after_step_2)
+    resumed = train(config("cut"), log=lambda msg: None)
+    assert resumed["validation"] == whole["validation"]
+    a, b = (torch.load(tmp_path / r / "w.pt", weights_only=True)["state_dict"] for r in ("whole", "cut"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
 @pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80"), ("--downscale", "1.5"),
                                          ("--curves", "5 2"), ("--curves", "0 3")])
 def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
