@@ -112,3 +112,13 @@ def test_run_methods_reports_missing_weights_when_the_warmup_fails():
     out = run_methods(np.ones((8, 8), np.uint8), ["skelite"], weights="/nonexistent/weights.pt")
     skel, seconds, error = out["skelite"]
     assert skel is None and seconds is None and "weights" in error
+
+
+def test_run_methods_computes_a_dask_inputs_skeleton_inside_the_timed_call():
+    import dask.array as da
+
+    m = np.zeros((24, 24), np.uint8)
+    m[4:20, 8:14] = 1
+    lazy = run_methods(da.from_array(m, chunks=12), ["boolean"])["boolean"][0]
+    assert isinstance(lazy, np.ndarray)
+    assert np.array_equal(lazy, run_methods(m, ["boolean"])["boolean"][0])

@@ -137,7 +137,9 @@ def run_methods(mask, methods=None, warmup: bool = True, **kwargs) -> dict:
     -------
     dict
         ``{method: (skeleton or None, seconds or None, error message or None)}``;
-        a method that cannot run (e.g. missing weights) has its error filled in.
+        skeletons are numpy arrays (a dask input's lazy skeleton is computed
+        inside the timed call); a method that cannot run (e.g. missing
+        weights) has its error filled in.
     """
     from .api import available_methods, skeletonize
 
@@ -148,7 +150,9 @@ def run_methods(mask, methods=None, warmup: bool = True, **kwargs) -> dict:
             if warm is not None:
                 skeletonize(warm, m, **kwargs)
             t0 = time.perf_counter()
-            out[m] = (skeletonize(mask, m, **kwargs), time.perf_counter() - t0, None)
+            # a dask input gives a lazy skeleton: compute it inside the timed call
+            skel = np.asarray(skeletonize(mask, m, **kwargs))
+            out[m] = (skel, time.perf_counter() - t0, None)
         except (FileNotFoundError, ValueError) as e:
             out[m] = (None, None, str(e))
     return out
