@@ -8,6 +8,7 @@ from napari_skelite.metrics import (
     compare_methods,
     coverage,
     format_table,
+    label_betti,
     run_methods,
     thinness,
 )
@@ -122,3 +123,15 @@ def test_run_methods_computes_a_dask_inputs_skeleton_inside_the_timed_call():
     lazy = run_methods(da.from_array(m, chunks=12), ["boolean"])["boolean"][0]
     assert isinstance(lazy, np.ndarray)
     assert np.array_equal(lazy, run_methods(m, ["boolean"])["boolean"][0])
+
+
+def test_label_betti_sums_the_betti_numbers_of_every_label():
+    m = np.zeros((30, 30), np.uint8)
+    m[2:9, 2:9] = 1
+    m[4:7, 4:7] = 0          # label 1: one ring
+    m[12:15, 12:15] = 2      # label 2: a disc
+    m[20:27, 20:27] = 3
+    m[22:25, 22:25] = 0      # label 3: another ring
+    assert label_betti(m) == (3, 2)
+    assert label_betti(m > 0) == (3, 2)
+    assert label_betti(np.zeros((5, 5, 5), np.uint8)) == (0, 0)

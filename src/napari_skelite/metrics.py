@@ -10,6 +10,7 @@ from scipy import ndimage
 __all__ = [
     "betti_numbers",
     "betti_errors",
+    "label_betti",
     "thinness",
     "cldice",
     "coverage",
@@ -48,6 +49,16 @@ def betti_numbers(mask) -> tuple[int, ...]:
 def _labels(a):
     a = np.asarray(a)
     return [i for i in np.unique(a) if i != 0] if a.dtype != bool else [True]
+
+
+def label_betti(mask) -> tuple[int, int]:
+    """``(b0, b1)`` of a label image, summed over its label ids (of the foreground for a bool mask).
+
+    The numbers the Betti errors of :func:`betti_errors` are relative to.
+    """
+    mask = np.asarray(mask)
+    b = [betti_numbers(mask == i if mask.dtype != bool else mask)[:2] for i in _labels(mask)]
+    return (sum(x[0] for x in b), sum(x[1] for x in b))
 
 
 def betti_errors(skeleton, mask) -> tuple[int, int]:

@@ -167,6 +167,27 @@ def test_compare_writes_each_method_layers_name_in_its_grid_cell(make_napari_vie
     shown = [layer for layer in viewer.layers if layer.name_overlay.visible]
     assert sorted(layer.name for layer in shown) == ["cells skeleton (boolean)", "cells skeleton (classic)"]
 
+
+def test_compare_marks_topology_errors_in_the_table_and_names_the_inputs_betti_numbers(make_napari_viewer, qtbot):
+    from napari_skelite._napari.widget import BAD_COLOR
+    from napari_skelite.metrics import betti_numbers
+
+    from napari_skelite.synthetic import bezier_tree
+
+    tree = bezier_tree((40, 40), 3, (1.0, 3.0), seed=0).astype(np.uint8)  # the soft skeleton breaks it
+    viewer, w = _widget(make_napari_viewer, tree)
+    for m, box in w.compare_checks.items():
+        box.setChecked(m in ("boolean", "morphological"))
+    w.compare()
+    _wait(qtbot, w)
+    rows = {w.table.item(i, 0).text(): i for i in range(w.table.rowCount())}
+    by = {r["method"]: r for r in w.last_rows}
+    assert by["morphological"]["b0_error"] > 0 and by["boolean"]["b0_error"] == 0
+    marked = lambda method, col: w.table.item(rows[method], col).foreground().color().getRgb()[:3] == BAD_COLOR  # noqa: E731
+    assert marked("morphological", 1) and not marked("boolean", 1)
+    assert "pieces" in w.table.item(rows["morphological"], 1).toolTip()
+    assert f"(input: β0 = {betti_numbers(tree)[0]}, β1 = {betti_numbers(tree)[1]})" in w.status.text()
+
 def test_missing_weights_show_up_in_the_compare_table(make_napari_viewer, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
     monkeypatch.setattr("napari_skelite.weights._weights_dirs", lambda: [tmp_path])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -57,6 +58,23 @@ TABLE_COLUMNS = [
     ("cldice_vs_boolean", "clDice", "clDice against the Boolean (topology-preserving) skeleton, 1 px tolerance"),
     ("time_s", "s", "run time in seconds of a warm call (loading weights and first-call set-up not counted)"),
 ]
+
+
+BAD_COLOR = (255, 110, 90)
+BAD_TIPS = {
+    "b0_error": "the skeleton has more or fewer pieces than the input (broken or lost objects)",
+    "b1_error": "the skeleton has more or fewer loops than the input (cut or added loops)",
+    "thinness": "more than 1% of the skeleton points are in full 2x2 (2x2x2) blocks: not one point thin",
+}
+
+
+def _is_bad(key, value) -> bool:
+    """Table cells a user should not trust: topology changed, or a skeleton that is not thin."""
+    if not isinstance(value, (int, float)):
+        return False
+    if key in ("b0_error", "b1_error"):
+        return value > 0
+    return key == "thinness" and value > 0.01
 
 
 def _grid(viewer):
@@ -415,7 +433,7 @@ class SkeletonizeWidget(QWidget):
     # ---------------------------------------------------------------- compare
     def compare(self):
         """Run the checked methods on the input layer; one layer each and a table."""
-        from ..metrics import results_table, run_methods, with_references
+        from ..metrics import label_betti, results_table, run_methods, with_references
 
         layer, mask = self._checked_input()
         if layer is None:
@@ -445,10 +463,10 @@ class SkeletonizeWidget(QWidget):
                 results.update(run_methods(mask, [m], device=opts["device"], guard=opts["guard"], callback=check))
                 progress.changed.emit(i + 1, len(order))
             rows = [r for r in results_table(results, mask, "boolean") if r["method"] in methods]
-            return results, rows
+            return results, rows, label_betti(mask)
 
         def done(out):
-            results, rows = out
+            results, rows, (b0, b1) = out
             if layer not in self.viewer.layers:
                 return
             for m in methods:
@@ -458,7 +476,7 @@ class SkeletonizeWidget(QWidget):
                     _show_name(self._set_layer(skel, kw, "skeleton"))
             self._fill_table(rows)
             _grid(self.viewer).enabled = True
-            self.status.setText(f"compared {len(methods)} methods on {layer.name}")
+            self.status.setText(f"compared {len(methods)} methods on {layer.name} (input: β0 = {b0}, β1 = {b1})")
 
         return self._start(work, done, f"comparing {len(methods)} methods on {layer.name}…", unit="methods")
 
@@ -478,6 +496,9 @@ class SkeletonizeWidget(QWidget):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 if error:
                     item.setToolTip(str(error))
+                elif _is_bad(key, v):
+                    item.setForeground(QColor(*BAD_COLOR))
+                    item.setToolTip(BAD_TIPS[key])
                 self.table.setItem(i, j, item)
         self.copy_btn.setEnabled(bool(rows))
         missing = [r for r in rows if r.get("error")]
