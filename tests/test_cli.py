@@ -49,6 +49,16 @@ def test_compare_prints_a_row_per_method(tmp_path, capsys):
         assert m in out
 
 
+def test_compare_names_the_inputs_betti_numbers(tmp_path, capsys):
+    from napari_skelite.metrics import label_betti
+
+    src = tmp_path / "in.npy"
+    np.save(src, _mask())
+    assert main(["compare", str(src), "--methods", "boolean"]) == 0
+    b0, b1 = label_betti(_mask())
+    assert f"input Betti numbers b0 = {b0}, b1 = {b1}" in capsys.readouterr().out
+
+
 def test_demo_writes_a_figure(tmp_path):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--device", "cpu"]) == 0
     assert (tmp_path / "demo" / "demo.png").stat().st_size > 10_000

@@ -25,10 +25,13 @@ def _cmd_skeletonize(a):
 
 def _cmd_compare(a):
     from .io import read_labels
-    from .metrics import compare_methods, format_table
+    from .metrics import compare_methods, format_table, label_betti
 
     mask = read_labels(a.input)
     rows = compare_methods(mask, a.methods, device=a.device, weights=a.weights, guard=a.guard)
+    b0, b1 = label_betti(mask)
+    print(f"{a.input}: shape {mask.shape}, input Betti numbers b0 = {b0}, b1 = {b1} (summed over labels); "
+          "time_s: a warm call")
     print(format_table(rows))
 
 
