@@ -134,7 +134,7 @@ def run_methods(mask, methods=None, warmup: bool = True, **kwargs) -> dict:
     warmup : bool
         Run each method first, untimed, on a small built-in object of the same
         number of dimensions, so the time is that of a warm call: loading
-        weights, building the 2D lookup table and the first call into torch
+        weights, building lookup tables and the first call into torch
         are not counted (they made Skelite's first 2D time about 20x its
         steady time). In 3D the simple-point table is filled lazily for the
         neighbourhood codes an image contains, so a new volume's first run
