@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .api import available_methods, skeletonize
-from .metrics import compare_methods, format_table
+from .metrics import compare_methods, format_table, label_betti
 from .synthetic import bezier_tree
 
 __all__ = ["sample_2d", "sample_3d", "run_demo"]
@@ -64,7 +64,9 @@ def run_demo(out: Path, device="auto", guard: bool = True) -> dict:
     for name, mask in (("2D tree", sample_2d()), ("3D tree", sample_3d())):
         rows = compare_methods(mask, device=device, guard=guard)
         tables[name] = rows
-        print(f"\n== {name} {mask.shape} (skelite {'with' if guard else 'without'} topology guard) ==")
+        b0, b1 = label_betti(mask)
+        print(f"\n== {name} {mask.shape}, input b0 = {b0}, b1 = {b1} (skelite {'with' if guard else 'without'} "
+              "topology guard; time_s: a warm call) ==")
         print(format_table(rows))
         skels = {}
         for m in available_methods():
