@@ -39,9 +39,12 @@ def _figure(path: Path, cases: dict, guard: bool) -> None:
         axes[r, 0].set_title(f"{name}: input")
         for c, m in enumerate(methods, start=1):
             ax = axes[r, c]
-            ax.imshow(proj(mask > 0), cmap="gray", alpha=0.35)
+            ax.imshow(proj(mask > 0), cmap="gray_r", alpha=0.2)  # the object in light grey on white
             if m in skels:
-                ax.imshow(np.ma.masked_equal(proj(skels[m]), 0), cmap="autumn", interpolation="nearest")
+                # one saturated colour per label id (tab10, repeating after 10), legible on light grey
+                ids = proj(skels[m]).astype(np.int64)
+                colour = np.ma.masked_equal(np.where(ids > 0, (ids - 1) % 10 + 1, 0), 0)
+                ax.imshow(colour, cmap="tab10", vmin=0.5, vmax=10.5, interpolation="nearest")
                 ax.set_title(f"{m} + guard" if m == "skelite" and guard else m)
             else:
                 ax.set_title(f"{m}: unavailable", fontsize=8)
