@@ -87,6 +87,23 @@ def test_keeping_iterations_adds_a_layer_with_a_leading_iteration_axis(make_napa
     np.testing.assert_array_equal(removed.data[1] > 0, (steps.data[0] > 0) & (steps.data[1] == 0))
 
 
+
+def test_results_keep_the_inputs_axis_names_and_units_and_the_slider_is_named_iteration(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(3))
+    if not hasattr(viewer.layers["cells"], "axis_labels"):
+        pytest.skip("this napari has no per-layer axis names")
+    viewer.layers.remove("cells")
+    viewer.add_labels(labels(3), name="cells", axis_labels=("z", "y", "x"), units=("um", "um", "um"))
+    _choose(w, "boolean")
+    w.keep_steps.setChecked(True)
+    w.run()
+    _wait(qtbot, w)
+    skel = viewer.layers["cells skeleton (boolean)"]
+    steps = viewer.layers["cells iterations (boolean)"]
+    assert tuple(skel.axis_labels) == ("z", "y", "x") and tuple(steps.axis_labels) == ("iteration", "z", "y", "x")
+    assert [str(u) for u in skel.units] == ["micrometer"] * 3
+    assert tuple(viewer.dims.axis_labels) == ("iteration", "z", "y", "x")
+
 def test_a_dask_backed_layer_runs_chunk_by_chunk_and_matches_the_in_memory_result(make_napari_viewer, qtbot, monkeypatch):
     import dask.array as da
 

@@ -19,12 +19,20 @@ def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = F
     translate = tuple(source.translate)
     if extra_axis:
         scale, translate = (1.0, *scale), (0.0, *translate)
-    return {
+    kw = {
         "name": name,
         "scale": scale,
         "translate": translate,
         "metadata": {KEY: {"source": source.name, "kind": kind, "method": method}},
     }
+    # napari >= 0.6: axis names (shown on the sliders) and units; the extra axis is the iteration
+    labels = getattr(source, "axis_labels", None)
+    if labels is not None:
+        kw["axis_labels"] = ("iteration", *labels) if extra_axis else tuple(labels)
+    units = getattr(source, "units", None)
+    if units is not None:
+        kw["units"] = ("pixel", *units) if extra_axis else tuple(units)
+    return kw
 
 
 def find_output(layers, source_name: str, kind: str, method: str):
