@@ -19,8 +19,17 @@ def _cmd_skeletonize(a):
     mask = read_labels(a.input)
     skel = skeletonize(mask, a.method, a.iterations, a.device, guard=a.guard, weights=a.weights,
                        precision=a.precision, chunks=a.chunks)
-    write_labels(a.output, skel, overwrite=a.overwrite)
-    print(f"wrote {a.output}: {int((skel > 0).sum())} skeleton points, method {a.method}")
+    out = write_labels(a.output, skel, overwrite=a.overwrite)
+    n = int((skel > 0).sum())
+    msg = f"wrote {out}: {n} skeleton points, method {a.method}"
+    if not a.no_record:
+        from .record import run_record, write_record
+
+        rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, guard=a.guard, precision=a.precision,
+                         weights=a.weights, device=a.device, source=str(Path(a.input).resolve()),
+                         shape=mask.shape, skeleton_points=n)
+        msg += f"; how it was made: {write_record(out, rec)}"
+    print(msg)
 
 
 def _cmd_compare(a):
@@ -108,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chunks", type=int, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    s.add_argument("--no-record", action="store_true",
+                   help="do not write OUTPUT.json (method, options, weights checksum: how the skeleton was made)")
     s.set_defaults(func=_cmd_skeletonize)
 
     c = sub.add_parser("compare", help="print the metrics table of all methods on one file")

@@ -231,6 +231,24 @@ def test_writer_round_trip(make_napari_viewer, qtbot, tmp_path):
     assert w.save_skeleton(tmp_path / "w.tif")
 
 
+
+def test_a_saved_skeleton_carries_the_options_of_the_run_that_made_it(make_napari_viewer, qtbot, tmp_path):
+    import json
+
+    viewer, w = _widget(make_napari_viewer, labels(2), scale=(2.0, 1.0))
+    _choose(w, "skelite")
+    records = []
+    for guard in (True, False):  # the second run replaces the layer: its record must follow
+        w.guard.setChecked(guard)
+        w.run()
+        _wait(qtbot, w)
+        viewer.layers.selection.active = viewer.layers["cells skeleton (skelite)"]
+        w.save_skeleton(tmp_path / f"s{guard}.npy")
+        records.append(json.loads((tmp_path / f"s{guard}.npy.json").read_text()))
+    assert [r["options"]["guard"] for r in records] == [True, False]
+    assert records[0]["input"]["source"] == "napari layer 'cells'" and records[0]["input"]["scale"] == [2.0, 1.0]
+    assert "sha256" in records[0]["weights"]
+
 def test_branch_table_export_has_rows_per_label(make_napari_viewer, qtbot, tmp_path):
     import pandas as pd
 

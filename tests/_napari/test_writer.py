@@ -54,3 +54,16 @@ def test_a_failing_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mo
     with pytest.raises(OSError, match="disk full"):
         write_labels(str(p), _skel(), {})
     assert p.read_bytes() == b"old" and [f.name for f in tmp_path.iterdir()] == ["s.tif"]
+
+
+def test_a_skeleton_layer_of_this_plugin_is_saved_with_its_run_record(tmp_path):
+    import json
+
+    meta = {"metadata": {"napari_skelite": {"source": "cells", "kind": "skeleton", "method": "skelite",
+                                             "options": {"iterations": None, "guard": True, "device": "cpu"}}},
+            "scale": (2.0, 1.0, 1.0)}
+    paths = write_labels(str(tmp_path / "s.tif"), _skel(), meta)
+    assert paths == [str(tmp_path / "s.tif"), str(tmp_path / "s.tif.json")]
+    rec = json.loads((tmp_path / "s.tif.json").read_text())
+    assert rec["method"] == "skelite" and rec["options"]["guard"] is True
+    assert rec["input"]["scale"] == [2.0, 1.0, 1.0] and rec["input"]["source"] == "napari layer 'cells'"

@@ -13,8 +13,12 @@ def removed_per_step(steps: np.ndarray) -> np.ndarray:
     return removed
 
 
-def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = False) -> dict:
-    """name/scale/translate/metadata for a result of ``source`` (a napari layer)."""
+def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = False, options: dict | None = None) -> dict:
+    """name/scale/translate/metadata for a result of ``source`` (a napari layer).
+
+    ``options`` (iterations, guard, device) are kept in the metadata, so an
+    export can say how the skeleton was made (:func:`record_for_layer`).
+    """
     scale = tuple(source.scale)
     translate = tuple(source.translate)
     if extra_axis:
@@ -23,7 +27,7 @@ def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = F
         "name": name,
         "scale": scale,
         "translate": translate,
-        "metadata": {KEY: {"source": source.name, "kind": kind, "method": method}},
+        "metadata": {KEY: {"source": source.name, "kind": kind, "method": method, "options": dict(options or {})}},
     }
     # napari >= 0.6: axis names (shown on the sliders) and units; the extra axis is the iteration
     labels = getattr(source, "axis_labels", None)
@@ -33,6 +37,20 @@ def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = F
     if units is not None:
         kw["units"] = ("pixel", *units) if extra_axis else tuple(units)
     return kw
+
+
+def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
+    """The run record (:func:`napari_skelite.record.run_record`) of a skeleton layer this plugin made, else None."""
+    meta = (metadata or {}).get(KEY)
+    if not meta or meta.get("kind") != "skeleton":
+        return None
+    from ..record import run_record
+
+    opts = meta.get("options", {})
+    data = np.asarray(data)
+    return run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), guard=opts.get("guard", False),
+                      device=opts.get("device"), source=f"napari layer {meta['source']!r}", shape=data.shape,
+                      scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
 
 
 def find_output(layers, source_name: str, kind: str, method: str):

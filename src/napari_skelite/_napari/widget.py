@@ -392,7 +392,9 @@ class SkeletonizeWidget(QWidget):
             return
         method = opts["method"]
         skel, steps = result if opts["return_steps"] else (result, None)
-        self._set_layer(skel, L.layer_kwargs(f"{layer.name} skeleton ({method})", layer, "skeleton", method), "skeleton")
+        run_opts = {k: opts.get(k) for k in ("iterations", "guard", "device")}
+        self._set_layer(skel, L.layer_kwargs(f"{layer.name} skeleton ({method})", layer, "skeleton", method,
+                                             options=run_opts), "skeleton")
         if steps is not None:
             kw = L.layer_kwargs(f"{layer.name} iterations ({method})", layer, "iterations", method, extra_axis=True)
             self._set_layer(steps, kw, "iterations")
@@ -416,6 +418,7 @@ class SkeletonizeWidget(QWidget):
             existing.data = data
             existing.scale = kw["scale"]
             existing.translate = kw["translate"]
+            existing.metadata = kw["metadata"]  # this run's options, for the export's record
             layer = existing
         else:
             layer = self.viewer.add_labels(data, **kw)
@@ -472,7 +475,8 @@ class SkeletonizeWidget(QWidget):
             for m in methods:
                 skel = results[m][0]
                 if skel is not None:
-                    kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m)
+                    kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m,
+                                        options={"iterations": None, "guard": opts["guard"], "device": opts["device"]})
                     _show_name(self._set_layer(skel, kw, "skeleton"))
             self._fill_table(rows)
             _grid(self.viewer).enabled = True
@@ -534,12 +538,16 @@ class SkeletonizeWidget(QWidget):
         if ly is None:
             show_error("No skeleton layer to save: run a method first.")
             return None
+        from ..record import write_record
+
         try:
             out = write_labels(path, np.asarray(ly.data), overwrite=True)
+            rec = L.record_for_layer(ly.data, ly.metadata, ly.scale)
+            rec_path = write_record(out, rec) if rec is not None else None
         except (ValueError, OSError) as e:
             show_error(f"Could not save: {e}")
             return None
-        show_info(f"Saved {ly.name} to {out}")
+        show_info(f"Saved {ly.name} to {out}" + (f" (how it was made: {rec_path.name})" if rec_path else ""))
         return str(out)
 
     def export_branch_table(self, path) -> str | None:

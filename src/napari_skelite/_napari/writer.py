@@ -7,5 +7,13 @@ from ..io import write_labels as _write
 
 
 def write_labels(path: str, data, meta: dict) -> list[str]:
-    """Write one Labels layer; napari's save dialog has already confirmed overwriting."""
-    return [str(_write(path, np.asarray(data), overwrite=True))]
+    """Write one Labels layer; napari's save dialog has already confirmed overwriting.
+
+    A skeleton this plugin made also gets ``<path>.json``, its run record.
+    """
+    from ..record import write_record
+    from .layers import record_for_layer
+
+    out = _write(path, np.asarray(data), overwrite=True)
+    rec = record_for_layer(data, meta.get("metadata", {}), meta.get("scale"))
+    return [str(out)] + ([str(write_record(out, rec))] if rec is not None else [])
