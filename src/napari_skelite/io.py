@@ -53,8 +53,43 @@ def read_labels(path) -> np.ndarray:
     return arr
 
 
-def write_labels(path, data: np.ndarray, overwrite: bool = False) -> Path:
+_IMAGEJ_UNITS = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m"}
+
+
+def _tiff_spacing(data: np.ndarray, spacing, unit) -> dict:
+    """tifffile keywords that store the voxel size (ImageJ metadata where the dtype allows)."""
+    if spacing is None:
+        return {}
+    spacing = tuple(float(v) for v in spacing)
+    if len(spacing) != data.ndim or min(spacing) <= 0:
+        raise ValueError(f"spacing must be {data.ndim} positive numbers, one per axis; got {spacing}.")
+    kw = {"resolution": (1 / spacing[-1], 1 / spacing[-2])}
+    if data.dtype in (np.uint8, np.uint16):
+        meta = {"axes": "ZYX" if data.ndim == 3 else "YX"}
+        if data.ndim == 3:
+            meta["spacing"] = spacing[0]
+        if unit and str(unit) != "pixel":
+            meta["unit"] = _IMAGEJ_UNITS.get(str(unit), str(unit))
+        kw.update(imagej=True, metadata=meta)
+    return kw
+
+
+def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, unit: str | None = None) -> Path:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.tif``/``.tiff``, ``.npy``, ``.png`` (2D) or ``.nii``/``.nii.gz``.
+    data : (M, N) or (P, M, N) array of labels
+    overwrite : bool
+    spacing : sequence of float, optional
+        Voxel size per axis (napari ``scale``). TIFF only: uint8 and uint16
+        labels are written as ImageJ TIFFs with the x/y resolution and the z
+        spacing, so Fiji measures in physical units; other dtypes (which
+        ImageJ's format cannot hold) get the x/y resolution only.
+    unit : str, optional
+        Unit of ``spacing`` (e.g. ``"micrometer"``); TIFF only.
 
     Raises
     ------
@@ -77,7 +112,7 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False) -> Path:
             import tifffile
 
             # a label volume of 3 or 4 planes is not colour: say so, or readers show it as RGB(A)
-            tifffile.imwrite(tmp, data, compression="zlib", photometric="minisblack")
+            tifffile.imwrite(tmp, data, compression="zlib", photometric="minisblack", **_tiff_spacing(data, spacing, unit))
         elif suffix == ".png":
             import imageio.v3 as iio
 

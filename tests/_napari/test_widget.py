@@ -249,6 +249,19 @@ def test_a_saved_skeleton_carries_the_options_of_the_run_that_made_it(make_napar
     assert records[0]["input"]["source"] == "napari layer 'cells'" and records[0]["input"]["scale"] == [2.0, 1.0]
     assert "sha256" in records[0]["weights"]
 
+
+def test_a_saved_tiff_keeps_the_layers_voxel_size_for_fiji(make_napari_viewer, qtbot, tmp_path):
+    import tifffile
+
+    viewer, w = _widget(make_napari_viewer, labels(3), scale=(3.0, 0.5, 0.5))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    w.save_skeleton(tmp_path / "s.tif")
+    with tifffile.TiffFile(tmp_path / "s.tif") as tif:
+        assert tif.imagej_metadata["spacing"] == 3.0
+        assert tif.pages[0].tags["XResolution"].value == (2, 1)
+
 def test_branch_table_export_has_rows_per_label(make_napari_viewer, qtbot, tmp_path):
     import pandas as pd
 

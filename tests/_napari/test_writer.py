@@ -67,3 +67,11 @@ def test_a_skeleton_layer_of_this_plugin_is_saved_with_its_run_record(tmp_path):
     rec = json.loads((tmp_path / "s.tif.json").read_text())
     assert rec["method"] == "skelite" and rec["options"]["guard"] is True
     assert rec["input"]["scale"] == [2.0, 1.0, 1.0] and rec["input"]["source"] == "napari layer 'cells'"
+
+
+def test_save_selected_layer_keeps_the_layers_voxel_size_in_the_tiff(tmp_path):
+    import tifffile
+
+    (path,) = write_labels(str(tmp_path / "s.tif"), _skel().astype(np.uint8), {"scale": (3.0, 1.0, 1.0)})
+    with tifffile.TiffFile(path) as tif:
+        assert tif.imagej_metadata["spacing"] == 3.0

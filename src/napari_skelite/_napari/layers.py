@@ -53,6 +53,13 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
                       scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
 
 
+def spacing_of(scale=None, units=None) -> dict:
+    """``spacing``/``unit`` keywords of :func:`napari_skelite.io.write_labels` for a layer's scale and units."""
+    if scale is None:
+        return {}
+    return {"spacing": tuple(float(v) for v in scale), "unit": str(units[-1]) if units else None}
+
+
 def find_output(layers, source_name: str, kind: str, method: str):
     """The layer this plugin made earlier for the same source, kind and method, if any."""
     for layer in layers:

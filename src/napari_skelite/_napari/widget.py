@@ -541,7 +541,8 @@ class SkeletonizeWidget(QWidget):
         from ..record import write_record
 
         try:
-            out = write_labels(path, np.asarray(ly.data), overwrite=True)
+            out = write_labels(path, np.asarray(ly.data), overwrite=True,
+                               **L.spacing_of(ly.scale, getattr(ly, "units", None)))
             rec = L.record_for_layer(ly.data, ly.metadata, ly.scale)
             rec_path = write_record(out, rec) if rec is not None else None
         except (ValueError, OSError) as e:
