@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -103,3 +104,13 @@ def test_an_unknown_method_is_refused_by_the_parser(tmp_path):
     with pytest.raises(SystemExit) as e:
         main(["skeletonize", "a.npy", "b.npy", "--method", "zhang"])
     assert e.value.code == 2
+
+
+def test_skeletonize_carries_a_tiffs_voxel_size_to_the_output(tmp_path):
+    from napari_skelite.io import read_spacing
+
+    src, dst = tmp_path / "in.tif", tmp_path / "out.tif"
+    write_labels(src, np.stack([_mask()] * 4), spacing=(3.0, 0.5, 0.5), unit="micrometer")
+    assert main(["skeletonize", str(src), str(dst)]) == 0
+    assert read_spacing(dst, 3) == ((3.0, 0.5, 0.5), "micrometer")
+    assert json.loads((tmp_path / "out.tif.json").read_text())["input"]["scale"] == [3.0, 0.5, 0.5]

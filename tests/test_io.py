@@ -32,3 +32,13 @@ def test_a_spacing_that_does_not_fit_the_image_is_refused(tmp_path):
     with pytest.raises(ValueError, match="one per axis"):
         write_labels(tmp_path / "s.tif", _labels(np.uint8), spacing=(1.0, 1.0))
     assert not list(tmp_path.iterdir())
+
+
+def test_read_spacing_gives_back_what_write_labels_stored(tmp_path):
+    from napari_skelite.io import read_spacing
+
+    path = write_labels(tmp_path / "s.tif", _labels(np.uint8), spacing=(2.0, 0.5, 0.25), unit="micrometer")
+    assert read_spacing(path, 3) == ((2.0, 0.5, 0.25), "micrometer")
+    plain = write_labels(tmp_path / "p.tif", _labels(np.uint8))
+    assert read_spacing(plain, 3) == (None, None)
+    assert read_spacing(write_labels(tmp_path / "s.npy", _labels(np.uint8)), 3) == (None, None)

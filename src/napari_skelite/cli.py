@@ -14,12 +14,13 @@ __all__ = ["main"]
 
 def _cmd_skeletonize(a):
     from .api import skeletonize
-    from .io import read_labels, write_labels
+    from .io import read_labels, read_spacing, write_labels
 
     mask = read_labels(a.input)
     skel = skeletonize(mask, a.method, a.iterations, a.device, guard=a.guard, weights=a.weights,
                        precision=a.precision, chunks=a.chunks)
-    out = write_labels(a.output, skel, overwrite=a.overwrite)
+    spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
+    out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
     n = int((skel > 0).sum())
     msg = f"wrote {out}: {n} skeleton points, method {a.method}"
     if not a.no_record:
@@ -27,7 +28,7 @@ def _cmd_skeletonize(a):
 
         rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, guard=a.guard, precision=a.precision,
                          weights=a.weights, device=a.device, source=str(Path(a.input).resolve()),
-                         shape=mask.shape, skeleton_points=n)
+                         shape=mask.shape, scale=spacing, skeleton_points=n)
         msg += f"; how it was made: {write_record(out, rec)}"
     print(msg)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_labels", "write_labels", "SUFFIXES"]
+__all__ = ["read_labels", "read_spacing", "write_labels", "SUFFIXES"]
 
 SUFFIXES = (".tif", ".tiff", ".npy", ".png", ".nii", ".nii.gz")
 
@@ -54,6 +54,31 @@ def read_labels(path) -> np.ndarray:
 
 
 _IMAGEJ_UNITS = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m"}
+
+
+def read_spacing(path, ndim: int) -> tuple[tuple[float, ...] | None, str | None]:
+    """Voxel size and unit a TIFF stores (ImageJ z spacing and unit, x/y resolution tags).
+
+    Returns ``(None, None)`` for other formats and for a TIFF without a
+    resolution, so nothing is invented. Axes without a stored size get 1.
+    """
+    path = Path(path)
+    if _suffix(path) not in (".tif", ".tiff"):
+        return None, None
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page, ij = tif.pages[0], tif.imagej_metadata or {}
+        res = [page.tags[t].value for t in ("YResolution", "XResolution") if t in page.tags]
+    if len(res) != 2 or any(n == 0 for n, _ in res):
+        return None, None
+    yx = tuple(d / n for n, d in res)
+    if yx == (1.0, 1.0) and "spacing" not in ij:
+        return None, None  # tifffile's default resolution: no voxel size was stored
+    spacing = ((float(ij.get("spacing", 1.0)),) if ndim == 3 else ()) + yx
+    unit = ij.get("unit")
+    inverse = {v: k for k, v in _IMAGEJ_UNITS.items()}
+    return spacing, inverse.get(unit, unit) if unit not in (None, "pixel") else None
 
 
 def _tiff_spacing(data: np.ndarray, spacing, unit) -> dict:
