@@ -142,6 +142,23 @@ def test_an_image_layer_is_thresholded(qtbot):
     assert out.any() and set(np.unique(out)) <= {0, 1}
 
 
+def test_the_record_of_a_thresholded_image_names_the_threshold(qtbot, tmp_path):
+    import json
+
+    from napari.components import ViewerModel
+
+    viewer = ViewerModel()
+    viewer.add_image(labels(2).astype(float) / 10, name="probability")
+    w = SkeletonizeWidget(viewer)
+    w.threshold.setValue(0.3)
+    _choose(w, "classic")
+    w.run()
+    _wait(qtbot, w)
+    viewer.layers.selection.active = viewer.layers["probability skeleton (classic)"]
+    w.save_skeleton(tmp_path / "s.npy")
+    assert json.loads((tmp_path / "s.npy.json").read_text())["input"]["source"] == "napari layer 'probability', points > 0.3"
+
+
 def test_cancel_stops_the_run_and_adds_nothing(make_napari_viewer, qtbot):
     m = np.zeros((8, 200, 200), np.uint16)
     for i in range(100):

@@ -48,8 +48,11 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
 
     opts = meta.get("options", {})
     data = np.asarray(data)
+    source = f"napari layer {meta['source']!r}"
+    if opts.get("threshold") is not None:  # an Image layer, binarised first
+        source += f", points > {opts['threshold']}"
     return run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), guard=opts.get("guard", False),
-                      device=opts.get("device"), source=f"napari layer {meta['source']!r}", shape=data.shape,
+                      device=opts.get("device"), source=source, shape=data.shape,
                       scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
 
 

@@ -383,6 +383,15 @@ class SkeletonizeWidget(QWidget):
 
         return self._start(work, done, f"running {opts['method']} on {layer.name}…")
 
+    def _record_options(self, layer, opts) -> dict:
+        """The options a skeleton layer keeps for its export's run record (and an Image's threshold)."""
+        from napari.layers import Image
+
+        out = {k: opts.get(k) for k in ("iterations", "guard", "device")}
+        if isinstance(layer, Image):
+            out["threshold"] = self.threshold.value()
+        return out
+
     def _add_result(self, layer, mask, opts, result):
         from napari.utils.notifications import show_info, show_warning
 
@@ -392,9 +401,8 @@ class SkeletonizeWidget(QWidget):
             return
         method = opts["method"]
         skel, steps = result if opts["return_steps"] else (result, None)
-        run_opts = {k: opts.get(k) for k in ("iterations", "guard", "device")}
         self._set_layer(skel, L.layer_kwargs(f"{layer.name} skeleton ({method})", layer, "skeleton", method,
-                                             options=run_opts), "skeleton")
+                                             options=self._record_options(layer, opts)), "skeleton")
         if steps is not None:
             kw = L.layer_kwargs(f"{layer.name} iterations ({method})", layer, "iterations", method, extra_axis=True)
             self._set_layer(steps, kw, "iterations")
@@ -476,7 +484,7 @@ class SkeletonizeWidget(QWidget):
                 skel = results[m][0]
                 if skel is not None:
                     kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m,
-                                        options={"iterations": None, "guard": opts["guard"], "device": opts["device"]})
+                                        options=self._record_options(layer, {**opts, "iterations": None}))
                     _show_name(self._set_layer(skel, kw, "skeleton"))
             self._fill_table(rows)
             _grid(self.viewer).enabled = True
