@@ -42,3 +42,10 @@ def test_read_spacing_gives_back_what_write_labels_stored(tmp_path):
     plain = write_labels(tmp_path / "p.tif", _labels(np.uint8))
     assert read_spacing(plain, 3) == (None, None)
     assert read_spacing(write_labels(tmp_path / "s.npy", _labels(np.uint8)), 3) == (None, None)
+
+
+def test_a_flipped_axis_stores_the_size_of_its_voxels(tmp_path):
+    from napari_skelite.io import read_spacing
+
+    path = write_labels(tmp_path / "s.tif", _labels(np.uint8), spacing=(-2.0, 0.5, 0.5))
+    assert read_spacing(path, 3) == ((2.0, 0.5, 0.5), None)

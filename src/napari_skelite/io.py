@@ -85,9 +85,9 @@ def _tiff_spacing(data: np.ndarray, spacing, unit) -> dict:
     """tifffile keywords that store the voxel size (ImageJ metadata where the dtype allows)."""
     if spacing is None:
         return {}
-    spacing = tuple(float(v) for v in spacing)
-    if len(spacing) != data.ndim or min(spacing) <= 0:
-        raise ValueError(f"spacing must be {data.ndim} positive numbers, one per axis; got {spacing}.")
+    spacing = tuple(abs(float(v)) for v in spacing)  # a negative napari scale flips an axis: its size is |scale|
+    if len(spacing) != data.ndim or min(spacing) == 0:
+        raise ValueError(f"spacing must be {data.ndim} non-zero numbers, one per axis; got {spacing}.")
     kw = {"resolution": (1 / spacing[-1], 1 / spacing[-2])}
     if data.dtype in (np.uint8, np.uint16):
         meta = {"axes": "ZYX" if data.ndim == 3 else "YX"}
