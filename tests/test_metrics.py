@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from napari_skelite.metrics import (
     betti_errors,
@@ -135,3 +137,31 @@ def test_label_betti_sums_the_betti_numbers_of_every_label():
     assert label_betti(m) == (3, 2)
     assert label_betti(m > 0) == (3, 2)
     assert label_betti(np.zeros((5, 5, 5), np.uint8)) == (0, 0)
+
+
+def _per_id_reference(skeleton, mask):
+    """betti_errors as the plain definition: every id on the whole image."""
+    e0 = e1 = 0
+    for i in np.unique(mask[mask > 0]):
+        bs, bm = betti_numbers(skeleton == i), betti_numbers(mask == i)
+        e0, e1 = e0 + abs(bs[0] - bm[0]), e1 + abs(bs[1] - bm[1])
+    return e0, e1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(14, 16), (7, 8, 9)]), st.sampled_from([np.uint8, np.uint64]))
+def test_betti_errors_on_label_boxes_equal_the_per_id_definition(seed, shape, dtype):
+    rng = np.random.default_rng(seed)
+    ids = np.array([0, 3, 7, 2**40 + 5], np.uint64) if dtype == np.uint64 else np.array([0, 3, 7, 200])
+    mask = rng.choice(ids, size=shape, p=[0.4, 0.2, 0.2, 0.2]).astype(dtype)
+    skel = np.where(rng.random(shape) < 0.5, mask, 0).astype(dtype)
+    skel[rng.random(shape) < 0.05] = ids[1]  # points of an id outside its own object, even outside its box
+    assert betti_errors(skel, mask) == _per_id_reference(skel, mask)
+    assert label_betti(mask) == tuple(
+        sum(betti_numbers(mask == i)[k] for i in np.unique(mask[mask > 0])) for k in (0, 1))
+
+
+def test_a_label_image_without_background_is_measured_per_id():
+    m = np.ones((6, 8), np.uint64) * (2**40)
+    m[:, 4:] = 2**41
+    assert label_betti(m) == (2, 0)
