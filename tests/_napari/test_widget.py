@@ -62,6 +62,35 @@ def test_each_method_adds_a_skeleton_layer_with_the_input_ids_scale_and_translat
     assert np.array_equal(viewer.layers["cells"].data, before)
 
 
+
+def test_a_run_says_whether_the_skeleton_kept_the_topology(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    assert w.status.text().endswith("; topology kept")
+
+
+def test_a_skelite_run_that_breaks_the_topology_suggests_the_guard(make_napari_viewer, qtbot, monkeypatch):
+    import napari_skelite.api
+
+    def broken(mask, method, *args, **kwargs):  # label 5 comes out in two pieces
+        out = np.zeros_like(mask)
+        out[5, 3] = out[5, 20] = 5
+        out[16, 8:16] = 9
+        return out
+
+    monkeypatch.setattr(napari_skelite.api, "skeletonize", broken)
+    warnings = []
+    monkeypatch.setattr("napari.utils.notifications.show_warning", lambda m: warnings.append(m))
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "skelite")
+    w.guard.setChecked(False)
+    w.run()
+    _wait(qtbot, w)
+    assert "topology changed (β0 err 1, β1 err 0)" in w.status.text()
+    assert len(warnings) == 1 and "topology guard" in warnings[0]
+
 def test_a_second_run_replaces_its_own_output_layer(make_napari_viewer, qtbot):
     viewer, w = _widget(make_napari_viewer, labels(2))
     _choose(w, "boolean")

@@ -375,11 +375,15 @@ class SkeletonizeWidget(QWidget):
             opts["return_steps"] = False
 
         def work():
-            out = skeletonize(mask, callback=cb, **opts)
-            return out.compute() if lazy else out  # chunk by chunk, progress per chunk
+            from ..metrics import betti_errors
 
-        def done(result):
-            self._add_result(layer, mask, opts, result)
+            out = skeletonize(mask, callback=cb, **opts)
+            if lazy:  # chunk by chunk, progress per chunk; the volume is not read again for a check
+                return out.compute(), None
+            return out, betti_errors(out[0] if opts["return_steps"] else out, mask)
+
+        def done(value):
+            self._add_result(layer, mask, opts, *value)
 
         return self._start(work, done, f"running {opts['method']} on {layer.name}…")
 
@@ -392,7 +396,8 @@ class SkeletonizeWidget(QWidget):
             out["threshold"] = self.threshold.value()
         return out
 
-    def _add_result(self, layer, mask, opts, result):
+    def _add_result(self, layer, mask, opts, result, topology=None):
+        """Add or replace the result layers; ``topology``: the skeleton's (β0, β1) errors, if measured."""
         from napari.utils.notifications import show_info, show_warning
 
         if layer not in self.viewer.layers:
@@ -417,7 +422,14 @@ class SkeletonizeWidget(QWidget):
             self.status.setText("empty input: empty skeleton")
         else:
             nsteps = f", {len(steps) - 1} iterations" if steps is not None else ""
-            self.status.setText(f"{method}: {n} skeleton points in {secs:.2f} s{nsteps}")
+            text = f"{method}: {n} skeleton points in {secs:.2f} s{nsteps}"
+            if topology is not None:
+                e0, e1 = topology
+                text += f"; topology changed (β0 err {e0}, β1 err {e1})" if e0 or e1 else "; topology kept"
+                if (e0 or e1) and method == "skelite" and not opts.get("guard"):
+                    show_warning(f"The Skelite skeleton of {layer.name} changed its topology (β0 error {e0}, "
+                                 f"β1 error {e1}). Tick the topology guard to keep it exactly.")
+            self.status.setText(text)
 
     def _set_layer(self, data, kw, kind):
         meta = kw["metadata"][L.KEY]
