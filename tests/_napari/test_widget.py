@@ -100,12 +100,16 @@ def test_a_second_run_replaces_its_own_output_layer(make_napari_viewer, qtbot):
     assert len(viewer.layers) == 2
 
 
-def test_keeping_iterations_adds_a_layer_with_a_leading_iteration_axis(make_napari_viewer, qtbot):
-    viewer, w = _widget(make_napari_viewer, labels(3), scale=(3.0, 1.0, 1.0))
+def _run_boolean_keeping_iterations(qtbot, w):
     _choose(w, "boolean")
     w.keep_steps.setChecked(True)
     w.run()
     _wait(qtbot, w)
+
+
+def test_keeping_iterations_adds_a_layer_with_a_leading_iteration_axis(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(3), scale=(3.0, 1.0, 1.0))
+    _run_boolean_keeping_iterations(qtbot, w)
     steps = viewer.layers["cells iterations (boolean)"]
     removed = viewer.layers["cells removed per iteration (boolean)"]
     assert steps.data.ndim == 4 and steps.data.shape[1:] == (6, 24, 30) and steps.data.shape[0] >= 2
@@ -116,17 +120,13 @@ def test_keeping_iterations_adds_a_layer_with_a_leading_iteration_axis(make_napa
     np.testing.assert_array_equal(removed.data[1] > 0, (steps.data[0] > 0) & (steps.data[1] == 0))
 
 
-
 def test_results_keep_the_inputs_axis_names_and_units_and_the_slider_is_named_iteration(make_napari_viewer, qtbot):
-    viewer, w = _widget(make_napari_viewer, labels(3))
-    if not hasattr(viewer.layers["cells"], "axis_labels"):
+    from napari.layers import Labels
+
+    if not hasattr(Labels, "axis_labels"):
         pytest.skip("this napari has no per-layer axis names")
-    viewer.layers.remove("cells")
-    viewer.add_labels(labels(3), name="cells", axis_labels=("z", "y", "x"), units=("um", "um", "um"))
-    _choose(w, "boolean")
-    w.keep_steps.setChecked(True)
-    w.run()
-    _wait(qtbot, w)
+    viewer, w = _widget(make_napari_viewer, labels(3), axis_labels=("z", "y", "x"), units=("um", "um", "um"))
+    _run_boolean_keeping_iterations(qtbot, w)
     skel = viewer.layers["cells skeleton (boolean)"]
     steps = viewer.layers["cells iterations (boolean)"]
     assert tuple(skel.axis_labels) == ("z", "y", "x") and tuple(steps.axis_labels) == ("iteration", "z", "y", "x")
