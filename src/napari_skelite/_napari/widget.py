@@ -492,11 +492,11 @@ class SkeletonizeWidget(QWidget):
             results, rows, (b0, b1) = out
             if layer not in self.viewer.layers:
                 return
+            run_opts = self._record_options(layer, {**opts, "iterations": None})  # the same for every method
             for m in methods:
                 skel = results[m][0]
                 if skel is not None:
-                    kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m,
-                                        options=self._record_options(layer, {**opts, "iterations": None}))
+                    kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m, options=run_opts)
                     _show_name(self._set_layer(skel, kw, "skeleton"))
             self._fill_table(rows)
             _grid(self.viewer).enabled = True
