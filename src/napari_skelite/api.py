@@ -175,6 +175,7 @@ def skeletonize(
     return_steps: bool = False,
     *,
     weights=None,
+    variant: str | None = None,
     guard: bool = False,
     precision: str = "float32",
     callback: Callable[[int, int], None] | None = None,
@@ -203,7 +204,13 @@ def skeletonize(
     return_steps : bool
         Also return every iteration's state.
     weights : path or SkeliteNet, optional
-        Skelite weights; default ``weights/skelite_{2,3}d.pt``.
+        Skelite weights; default: the shipped file of ``variant``.
+    variant : {"paper", "subfield"}, optional
+        Skelite only, when ``weights`` is not given: which shipped network to
+        use. ``"paper"`` is the published loop (a network judges a two-layer
+        band per iteration); ``"subfield"`` judges one subfield per pass with
+        the simple-point table as an input. Default: ``"paper"`` in 2D,
+        ``"subfield"`` in 3D (see the model card).
     guard : bool
         Skelite only: apply the network's deletions only at simple non-end
         points (Betti numbers then are preserved exactly).
@@ -254,6 +261,10 @@ def skeletonize(
     method = check_method(method, available_methods())
     iterations = check_iterations(iterations)
     precision = check_precision(precision)
+    if method == "skelite" and weights is None and variant is not None:
+        from .weights import default_weights_path
+
+        weights = default_weights_path(int(np.ndim(mask)), variant)
     from .chunked import is_dask_array
 
     lazy = is_dask_array(mask)

@@ -129,19 +129,25 @@ def main(argv=None):
         ("skelite", "skelite", {}),
         ("skelite + guard", "skelite", {"guard": True}),
         ("skelite dense", "skelite", {"dense": True}),
+        ("skelite paper", "skelite", {"variant": "paper"}),
+        ("skelite paper + guard", "skelite", {"variant": "paper", "guard": True}),
         ("morphological", "morphological", {}),
     ]
+    from .methods.skelite import variant_of
     print("| input | method | median s | x classic | Boolean / method | peak RSS MiB | iterations | b0/b1 err |")
     print("|---|---|---|---|---|---|---|---|")
     summary = []
     for name, mask in inputs(Path(a.shared), a.large).items():
         times = {}
         for label, method, extra in variants:
-            if label == "skelite dense" and a.skip_dense:
-                continue
             kw = dict(extra)
-            if method == "skelite":
+            if method == "skelite" and "variant" not in kw:
                 kw["weights"] = weights[mask.ndim]
+            subfield = variant_of(mask.ndim, kw.get("weights"), kw.get("variant")) == "subfield" if method == "skelite" else False
+            if label == "skelite dense" and (a.skip_dense or subfield):
+                continue  # the dense reference is the paper variant's
+            if label.startswith("skelite paper") and (mask.ndim == 2 or not default_weights_path(3, "paper").is_file()):
+                continue  # in 2D the default network is the paper variant
             dense = kw.pop("dense", False)
             run = _runner(method, dense)
             # warm-up (weights, tables), which also gives the iteration count

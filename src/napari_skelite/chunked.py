@@ -82,14 +82,17 @@ def _count(iterations, needed):
     return needed if iterations is None else min(iterations, needed)
 
 
-def halo_size(method: str, ndim: int, depth: int | None, iterations: int | None = None, guard: bool = False) -> int:
+def halo_size(method: str, ndim: int, depth: int | None, iterations: int | None = None, guard: bool = False,
+              variant: str = "paper") -> int:
     """Halo (points per side) that makes chunked results equal whole-volume ones; always even.
 
-    ``depth`` (the largest city-block depth) may be ``None`` only for Skelite
-    without the guard and the morphological method with a given ``iterations``.
+    ``depth`` (the largest city-block depth) may be ``None`` only for Skelite's
+    paper variant without the guard and the morphological method with a given
+    ``iterations``. ``variant`` is the Skelite network's (the subfield variant
+    passes information like subfield thinning).
     """
     subfield = 2**ndim + 1
-    if method == "skelite":
+    if method == "skelite" and variant == "paper":
         h = 3 * _count(iterations, None if depth is None else -(-depth // 2)) + 2
         if guard:
             h = max(h, subfield * (depth + 2))
@@ -100,8 +103,8 @@ def halo_size(method: str, ndim: int, depth: int | None, iterations: int | None 
     return int(h + h % 2)
 
 
-def _needs_depth(method, iterations, guard):
-    return iterations is None or method in ("boolean", "classic") or guard
+def _needs_depth(method, iterations, guard, variant="paper"):
+    return iterations is None or method in ("boolean", "classic") or guard or variant != "paper"
 
 
 def _even_chunks(darr, halo):
@@ -174,8 +177,13 @@ def skeletonize_chunked(mask, method: str, iterations=None, device="auto", *, we
     from ._validate import output_dtype
 
     out_dtype = np.dtype(np.uint32) if mask.dtype.kind == "f" else output_dtype(np.empty(0, mask.dtype))
-    depth = max_depth(mask, compute) if _needs_depth(method, iterations, guard) else None
-    halo = halo_size(method, mask.ndim, depth, iterations, guard)
+    variant = "paper"
+    if method == "skelite":
+        from .methods.skelite import variant_of
+
+        variant = variant_of(mask.ndim, weights)
+    depth = max_depth(mask, compute) if _needs_depth(method, iterations, guard, variant) else None
+    halo = halo_size(method, mask.ndim, depth, iterations, guard, variant)
     darr, depths = _even_chunks(mask, halo)
     progress = _Progress(callback, int(np.prod(darr.numblocks))) if callback is not None else None
     func = partial(_skeletonize_block, method=method, iterations=iterations, device=device, weights=weights,

@@ -70,7 +70,9 @@ def _cmd_train(a):
         data["n_curves"] = tuple(a.curves)
     if a.downscale is not None:
         data["downscale"] = a.downscale
-    cfg = TrainConfig(ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
+    if a.per_class is not None:
+        data["per_class"] = a.per_class
+    cfg = TrainConfig(variant=a.variant, ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
                       unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
@@ -78,7 +80,8 @@ def _cmd_train(a):
                       hole_weight=a.hole_weight, guard_weight=a.guard_weight,
                       stray_weight=a.stray_weight, device=a.device,
                       window_rates=a.window_rates, unrolled_batch=a.unrolled_batch)
-    card = train(cfg, progress=tqdm, log=tqdm.write)
+    command = " ".join(["napari-skelite"] + (sys.argv[1:] if "train" in sys.argv else []))
+    card = train(cfg, progress=tqdm, log=tqdm.write, command=command)
     print(f"saved {out}; validation: {card['validation']}")
 
 
@@ -138,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data")
     t.add_argument("--dim", type=int, choices=(2, 3), required=True)
+    t.add_argument("--variant", choices=("paper", "subfield"), default="paper",
+                   help="paper: the published two-layer band loop (default); subfield: one pass per subfield "
+                        "with the simple-point table as an input channel")
+    t.add_argument("--per-class", type=int, default=None,
+                   help="subfield variant: training windows per class and volume (default 2000)")
     t.add_argument("--out", default=None)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--steps", type=int, default=1500)

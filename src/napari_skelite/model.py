@@ -26,6 +26,10 @@ class SkeliteNet(nn.Module):
     37,889 parameters in 2D and 113,345 in 3D.
     """
 
+    #: the architecture name stored in weights files
+    architecture = "skelite-v1"
+    variant = "paper"
+
     def __init__(self, ndim: int = 2):
         super().__init__()
         if ndim not in (2, 3):

@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["default_weights_path", "load_network", "save_network", "read_card", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["DEFAULT_VARIANT", "VARIANTS", "default_weights_path", "load_network", "save_network", "read_card", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "napari-skelite-weights"
 FORMAT_VERSION = 1
@@ -19,9 +19,20 @@ def _weights_dirs() -> list[Path]:
     return ([Path(env)] if env else []) + dirs
 
 
-def default_weights_path(ndim: int) -> Path:
-    """Path of the shipped ``skelite_{ndim}d.pt`` (the first that exists, else the expected one)."""
-    name = f"skelite_{ndim}d.pt"
+#: the variant whose weights ship as ``skelite_{ndim}d.pt``; others are ``skelite_{ndim}d_{variant}.pt``
+DEFAULT_VARIANT = {2: "paper", 3: "subfield"}
+VARIANTS = ("paper", "subfield")
+
+
+def default_weights_path(ndim: int, variant: str | None = None) -> Path:
+    """Path of the shipped weights for ``ndim`` and ``variant`` (the first that exists, else the expected one).
+
+    ``variant=None`` is the default variant of ``ndim`` (:data:`DEFAULT_VARIANT`).
+    """
+    if variant is not None and variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}.")
+    variant = variant or DEFAULT_VARIANT[ndim]
+    name = f"skelite_{ndim}d.pt" if variant == DEFAULT_VARIANT[ndim] else f"skelite_{ndim}d_{variant}.pt"
     for d in _weights_dirs():
         if (d / name).is_file():
             return d / name
@@ -48,7 +59,7 @@ def save_network(net, path, card: dict | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(
-        {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": ARCHITECTURE,
+        {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": net.architecture,
          "ndim": net.ndim, "state_dict": net.state_dict(),
          "card": json.dumps(card or {}, default=_plain)},
         tmp,
@@ -77,12 +88,13 @@ def load_network(path=None, ndim: int = 2, device="cpu"):
     import torch
 
     from .model import SkeliteNet
+    from .subfield import SubfieldNet
 
     path = Path(path) if path is not None else default_weights_path(ndim)
     if not path.is_file():
         raise FileNotFoundError(
             f"Skelite weights file not found: {path}. Train it with "
-            f"`napari-skelite train --dim {ndim} --out {path}`, or pass weights=PATH; "
+            f"`napari-skelite train --dim {ndim} [--variant subfield] --out {path}`, or pass weights=PATH; "
             "method='boolean' needs no weights."
         )
     try:
@@ -97,11 +109,13 @@ def load_network(path=None, ndim: int = 2, device="cpu"):
             f"{path} has weights format version {ckpt['format_version']}, newer than this "
             f"napari-skelite understands ({FORMAT_VERSION}); upgrade napari-skelite."
         )
-    if ckpt.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path} holds architecture {ckpt.get('architecture')!r}, expected {ARCHITECTURE!r}.")
+    networks = {cls.architecture: cls for cls in (SkeliteNet, SubfieldNet)}
+    if ckpt.get("architecture") not in networks:
+        raise ValueError(f"{path} holds architecture {ckpt.get('architecture')!r}, expected one of "
+                         f"{', '.join(repr(a) for a in networks)}.")
     if ckpt.get("ndim") != ndim:
         raise ValueError(f"{path} holds {ckpt.get('ndim')}D weights but the input is {ndim}D; pass the {ndim}D weights file.")
-    net = SkeliteNet(ndim)
+    net = networks[ckpt["architecture"]](ndim)
     try:
         net.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, KeyError) as e:

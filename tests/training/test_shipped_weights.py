@@ -4,26 +4,33 @@ import json
 import pytest
 
 from napari_skelite.training.evaluate import small_check
+from napari_skelite.training.subfield import validate_subfield
 from napari_skelite.weights import default_weights_path, load_network, read_card
 
+SHIPPED = [(2, None), (3, None), (3, "paper")]
 
-@pytest.mark.parametrize("ndim", [2, 3])
-def test_shipped_weights_reproduce_their_cards_small_check(ndim):
-    path = default_weights_path(ndim)
+
+@pytest.mark.parametrize(("ndim", "variant"), SHIPPED)
+def test_shipped_weights_reproduce_their_cards_small_check(ndim, variant):
+    path = default_weights_path(ndim, variant)
     if not path.is_file():
         pytest.skip(f"{path.name} not trained yet")
     card = read_card(path)
     assert card == json.loads(path.with_suffix(".json").read_text())
-    got = small_check(load_network(path, ndim), ndim)
+    net = load_network(path, ndim)
+    if card.get("variant") == "subfield":
+        got = validate_subfield(net, ndim, seed=424242, n=2)
+    else:
+        got = small_check(net, ndim)
     for key, value in card["small_check"].items():
         assert got[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
 
 
-@pytest.mark.parametrize("ndim", [2, 3])
-def test_shipped_weights_are_small_and_load_weights_only(ndim):
+@pytest.mark.parametrize(("ndim", "variant"), SHIPPED)
+def test_shipped_weights_are_small_and_load_weights_only(ndim, variant):
     import torch
 
-    path = default_weights_path(ndim)
+    path = default_weights_path(ndim, variant)
     if not path.is_file():
         pytest.skip(f"{path.name} not trained yet")
     assert path.stat().st_size < 5 * 2**20

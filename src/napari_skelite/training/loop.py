@@ -61,6 +61,7 @@ class TrainConfig:
     # rates of deletions near a kept point and of the others (training.windows); None: whole crops
     window_rates: tuple | None = None
     unrolled_batch: int | None = None  # crops per unrolled step (default: batch)
+    variant: str = "paper"       # "paper" or "subfield" (training.subfield)
 
     def __post_init__(self):
         if self.ndim not in (2, 3):
@@ -70,6 +71,8 @@ class TrainConfig:
                 continue
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}.")
+        if self.variant not in ("paper", "subfield"):
+            raise ValueError(f"variant must be 'paper' or 'subfield'; got {self.variant!r}.")
         if not 0 <= self.unrolled_fraction <= 1:
             raise ValueError(f"unrolled-fraction must be within [0, 1]; got {self.unrolled_fraction}.")
         if self.window_rates is not None:
@@ -143,13 +146,20 @@ def _state(model, opt, step, rng):
             "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}
 
 
-def train(cfg: TrainConfig, progress=None, log=print) -> dict:
-    """Train and save ``cfg.out`` with its model card; returns the card."""
+def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None) -> dict:
+    """Train and save ``cfg.out`` with its model card; returns the card.
+
+    ``command`` is the command line recorded in the card.
+    """
     from ..device import resolve_device
 
     t_start = time.time()
     dev = resolve_device(cfg.device)  # an unavailable device fails before any work
     torch.set_num_threads(cfg.threads)
+    if cfg.variant == "subfield":
+        from .subfield import train_subfield
+
+        return train_subfield(cfg, progress, log, command)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     dcfg = DataConfig.for_dim(cfg.ndim, **cfg.data)
@@ -226,7 +236,7 @@ def train(cfg: TrainConfig, progress=None, log=print) -> dict:
 
     metrics = validate(model.net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples)
     card = {
-        "command": " ".join(["napari-skelite"] + sys.argv[1:]) if "train" in sys.argv else None,
+        "command": command,
         "config": asdict(cfg),
         "data_config": asdict(dcfg),
         "teacher": teacher_description(dcfg),
