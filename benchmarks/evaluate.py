@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from napari_skelite import skeletonize
-from napari_skelite.bench import real_cases
+from cases import real_cases
 from napari_skelite.metrics import betti_numbers, cldice
 from napari_skelite.synthetic import silhouette, text_mask
 from napari_skelite.training.data import DataConfig, make_masks

@@ -192,7 +192,7 @@ def test_any_label_layout_gives_a_subset_with_the_same_ids(m, method):
 def test_boolean_on_object_crops_equals_boolean_on_the_whole_image(m):
     import torch
 
-    from napari_skelite.methods.boolean import thin
+    from napari_skelite.topology.thinning import thin
 
     whole = thin(torch.as_tensor(m)).numpy()
     assert np.array_equal(skeletonize(m, "boolean") > 0, whole)
@@ -313,13 +313,13 @@ def _many_small_objects(draw):
 @settings(max_examples=8, deadline=None)
 @given(lab=_many_small_objects())
 def test_packing_small_objects_together_gives_the_one_by_one_result(method, lab):
-    import napari_skelite.api as api
+    import napari_skelite.engine as engine
 
     packed = skeletonize(lab, method)
-    side = dict(api._PACK_SIDE)
+    side = dict(engine._PACK_SIDE)
     try:
-        api._PACK_SIDE.update({2: 0, 3: 0})  # every object alone
+        engine._PACK_SIDE.update({2: 0, 3: 0})  # every object alone
         alone = skeletonize(lab, method)
     finally:
-        api._PACK_SIDE.update(side)
+        engine._PACK_SIDE.update(side)
     assert np.array_equal(packed, alone)

@@ -1,6 +1,8 @@
 import numpy as np
 
-from napari_skelite import bench
+from ._benchmark import load_benchmark
+
+bench = load_benchmark("bench")
 
 
 def test_benchmark_prints_a_row_per_input_and_method(monkeypatch, capsys):

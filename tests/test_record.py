@@ -7,7 +7,7 @@ from napari_skelite import skeletonize
 from napari_skelite.cli import main
 from napari_skelite.io import read_labels
 from napari_skelite.record import record_path, run_record, write_record
-from napari_skelite.weights import default_weights_path, read_card
+from napari_skelite.skelite.weights import default_weights_path, read_card
 
 
 def _mask():
@@ -17,12 +17,14 @@ def _mask():
 
 
 def test_a_skelite_record_names_the_weights_file_by_checksum_and_training_command():
-    rec = run_record("skelite", ndim=2, guard=True)
+    rec = run_record("skelite", ndim=2, options={"guard": True})
     path = default_weights_path(2)
     assert rec["weights"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert rec["weights"]["training_command"] == read_card(path)["command"]
-    assert rec["options"] == {"iterations": None, "guard": True, "precision": "float32"}
-    assert rec["call"] == "napari_skelite.skeletonize(labels, method='skelite', iterations=None, guard=True, precision='float32')"
+    assert rec["options"] == {"iterations": None, "weights": None, "variant": None, "guard": True,
+                              "precision": "float32", "dense": False}
+    assert rec["weights"]["variant"] == "paper"
+    assert rec["call"].startswith("napari_skelite.skeletonize(labels, method='skelite', iterations=None, weights=None")
 
 
 def test_a_baseline_record_has_no_skelite_options_or_weights():
@@ -40,7 +42,7 @@ def test_the_record_goes_beside_the_file_it_describes(tmp_path):
 def test_the_cli_record_is_enough_to_make_the_same_skeleton_again(tmp_path, capsys):
     src, dst = tmp_path / "in.npy", tmp_path / "out.npy"
     np.save(src, _mask())
-    assert main(["skeletonize", str(src), str(dst), "--method", "skelite", "--guard"]) == 0
+    assert main(["skeletonize", str(src), str(dst), "--method", "skelite"]) == 0
     rec = json.loads(record_path(dst).read_text())
     assert rec["input"]["source"] == str(src.resolve()) and rec["input"]["shape"] == [20, 24]
     again = skeletonize(np.load(rec["input"]["source"]), method=rec["method"], **rec["options"])

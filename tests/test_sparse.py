@@ -4,9 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import napari_skelite.sparse as sparse_mod
-from napari_skelite.model import Skelite
-from napari_skelite.sparse import sparse_iterate
+import napari_skelite.skelite.sparse as sparse_mod
+from napari_skelite.skelite.network import Skelite
+from napari_skelite.skelite.sparse import sparse_iterate
 
 
 def _compare(mask, ndim, seed=0, dense_fraction=float("inf")):

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from napari_skelite import skeletonize
-from napari_skelite.methods.boolean import thin
+from napari_skelite.topology.thinning import thin
 from napari_skelite.metrics import betti_numbers
-from napari_skelite.subfield import (
+from napari_skelite.skelite.subfield import (
     SubfieldNet,
     _passes,
     _unpad,
@@ -17,7 +17,7 @@ from napari_skelite.subfield import (
     pass_inputs,
     subfield_thin,
 )
-from napari_skelite.weights import default_weights_path, load_network, save_network
+from napari_skelite.skelite.weights import default_weights_path, load_network, save_network
 
 from .conftest import ring, shell
 
@@ -40,7 +40,7 @@ def test_centre_logits_equal_the_window_and_dense_forward():
     torch.manual_seed(0)
     net = SubfieldNet(3)
     flat_mask = torch.as_tensor(shell(11, 5, 2))
-    from napari_skelite.methods._grid import Grid
+    from napari_skelite.topology.grid import Grid
 
     grid = Grid(tuple(flat_mask.shape), "cpu")
     flat = torch.nn.functional.pad(flat_mask, (1,) * 6).reshape(-1)
@@ -69,7 +69,7 @@ def test_the_loop_stops_when_an_iteration_deletes_nothing():
     net = SubfieldNet(2)
     with torch.no_grad():
         net.body[-1].bias.fill_(-100.0)  # deletes nothing
-    from napari_skelite.subfield import subfield_iterate
+    from napari_skelite.skelite.subfield import subfield_iterate
 
     states = list(subfield_iterate(net, torch.as_tensor(ring()), iterations=10**9))
     assert len(states) == 1

@@ -64,7 +64,8 @@ def test_table_first_filled_under_inference_mode_can_be_updated_later():
 
 
 def test_a_cached_full_3d_table_is_loaded_instead_of_filled_lazily(tmp_path):
-    from napari_skelite.topology import SimplePointTable, _packed
+    from napari_skelite.topology import SimplePointTable
+    from napari_skelite.topology.simple import _packed
 
     head = _packed(0, 1 << 16)
     path = tmp_path / "simple26.bits"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["skeletonize", "available_methods", "metrics", "__version__"]
+__all__ = ["skeletonize", "available_methods", "metrics", "compare", "methods", "__version__"]
 
 
 def __getattr__(name):
@@ -14,7 +14,7 @@ def __getattr__(name):
         from . import api
 
         return getattr(api, name)
-    if name in ("metrics", "synthetic", "model", "topology", "io"):
+    if name in ("metrics", "compare", "methods", "synthetic", "skelite", "topology", "io", "graph"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_label_array", "check_label_dtype", "check_iterations", "check_method"]
+__all__ = ["as_label_array", "check_label_dtype", "check_iterations", "check_precision"]
 
 
 def as_label_array(mask, name: str = "mask") -> np.ndarray:
@@ -85,16 +85,6 @@ def check_precision(precision) -> str:
     return precision
 
 
-def check_method(method: str, names) -> str:
-    if not isinstance(method, str) or method.lower() not in names:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(names)}.")
-    return method.lower()
-
-
-#: rough peak bytes per voxel of the largest object's crop, measured with the benchmark script
-BYTES_PER_VOXEL = {"skelite": 300, "boolean": 40, "local": 80, "morphological": 60, "classic": 30}
-
-
 def available_memory() -> int | None:
     """Bytes of memory available to this process (Linux ``MemAvailable``), or None if unknown."""
     try:
@@ -107,8 +97,10 @@ def available_memory() -> int | None:
     return None
 
 
-def check_memory(n_voxels: int, method: str, available: int | None = None) -> None:
+def check_memory(n_voxels: int, method, available: int | None = None) -> None:
     """Refuse, before allocating, an object too big for the memory at hand.
+
+    ``method`` is a method record (its ``bytes_per_voxel`` and ``name``).
 
     Raises
     ------
@@ -116,11 +108,10 @@ def check_memory(n_voxels: int, method: str, available: int | None = None) -> No
         With the estimate and what to do about it.
     """
     available = available_memory() if available is None else available
-    need = n_voxels * BYTES_PER_VOXEL.get(method, 100)
+    need = n_voxels * method.bytes_per_voxel
     if available is not None and need > available:
         raise MemoryError(
-            f"method {method!r} needs about {need / 2**30:.1f} GiB for the largest object "
+            f"method {method.name!r} needs about {need / 2**30:.1f} GiB for the largest object "
             f"({n_voxels:,} voxels in its bounding box) but only {available / 2**30:.1f} GiB is available; "
-            "crop the volume, split it into labels, or use method='boolean' (about "
-            f"{BYTES_PER_VOXEL['boolean']} bytes per voxel)."
+            "crop the volume, split it into labels, or process it in chunks (chunks=...)."
         )

@@ -2,7 +2,8 @@
 
 Every chunk is extended by a halo, skeletonized like a whole image, and
 trimmed back. The halo is the method's receptive field for the deepest object
-point, so the chunked result equals the whole-volume result:
+point (each method's record gives it), so the chunked result equals the
+whole-volume result:
 
 * Skelite judges a point of city-block depth ``d`` once, in iteration
   ``k = ceil(d / 2)``, from a 7x7(x7) window of states that depend on the
@@ -33,6 +34,10 @@ from functools import partial
 
 import numpy as np
 from scipy import ndimage
+
+from . import methods
+from ._validate import output_dtype
+from .engine import skeletonize_array
 
 __all__ = ["is_dask_array", "max_depth", "halo_size", "skeletonize_chunked"]
 
@@ -75,36 +80,15 @@ def max_depth(mask, compute=None, cap: int = 16) -> int:
         cap *= 4
 
 
-def _count(iterations, needed):
-    """Iterations that can change anything: the requested count, capped by what the depth needs."""
-    if needed is None:
-        return iterations
-    return needed if iterations is None else min(iterations, needed)
-
-
-def halo_size(method: str, ndim: int, depth: int | None, iterations: int | None = None, guard: bool = False,
-              variant: str = "paper") -> int:
+def halo_size(method, ndim: int, depth: int | None, iterations: int | None = None, **options) -> int:
     """Halo (points per side) that makes chunked results equal whole-volume ones; always even.
 
-    ``depth`` (the largest city-block depth) may be ``None`` only for Skelite's
-    paper variant without the guard and the morphological method with a given
-    ``iterations``. ``variant`` is the Skelite network's (the subfield variant
-    passes information like subfield thinning).
+    The method's record says how far information travels (:attr:`Method.halo`).
+    ``depth`` (the largest city-block depth) may be ``None`` only where the
+    record's ``needs_depth`` says so.
     """
-    subfield = 2**ndim + 1
-    if method == "skelite" and variant == "paper":
-        h = 3 * _count(iterations, None if depth is None else -(-depth // 2)) + 2
-        if guard:
-            h = max(h, subfield * (depth + 2))
-    elif method == "morphological":
-        h = _count(iterations, depth) + 3
-    else:
-        h = subfield * (_count(iterations, depth) + 2)
-    return int(h + h % 2)
-
-
-def _needs_depth(method, iterations, guard, variant="paper"):
-    return iterations is None or method in ("boolean", "classic") or guard or variant != "paper"
+    record = methods.get(method) if isinstance(method, str) else method
+    return record.chunk_halo(ndim, depth, iterations, record.resolve(options))
 
 
 def _even_chunks(darr, halo):
@@ -148,15 +132,13 @@ class _Progress:
         self.callback(self.done, self.total)
 
 
-def _skeletonize_block(block, method, iterations, device, weights, guard, precision, out_dtype, progress=None):
-    from .api import _skeletonize_array
-
+def _skeletonize_block(block, record, iterations, device, options, out_dtype, progress=None):
     tick = None
     if progress is not None:
         progress.tick()  # cancel before starting a chunk
         tick = lambda done, total: progress.tick()  # noqa: E731
-    out = _skeletonize_array(block, method, iterations, device, False, weights=weights, guard=guard,
-                             precision=precision, callback=tick, cut_objects=True)
+    out = skeletonize_array(block, record, iterations=iterations, device=device, options=options,
+                            callback=tick, cut_objects=True)
     if out.dtype != out_dtype:
         if out.size and out.max() > np.iinfo(out_dtype).max:
             raise ValueError(f"label ids above {np.iinfo(out_dtype).max} in a float array: cast it to uint64 first.")
@@ -166,28 +148,30 @@ def _skeletonize_block(block, method, iterations, device, weights, guard, precis
     return out
 
 
-def skeletonize_chunked(mask, method: str, iterations=None, device="auto", *, weights=None, guard=False,
-                        precision="float32", callback=None, compute=None):
+def skeletonize_chunked(mask, method, iterations=None, device="auto", *, options: dict | None = None,
+                        callback=None, compute=None):
     """Lazy chunked skeleton of a dask label array (see :func:`napari_skelite.skeletonize`).
+
+    Parameters
+    ----------
+    mask : dask array, 2D or 3D labels
+    method : str or Method
+    options : dict, optional
+        The method's own options.
 
     Returns
     -------
     skeleton : dask array, same shape and chunks' grid (even-sized) as ``mask``
     """
-    from ._validate import output_dtype
-
+    record = methods.get(method) if isinstance(method, str) else method
+    options = record.resolve(options or {})
     out_dtype = np.dtype(np.uint32) if mask.dtype.kind == "f" else output_dtype(np.empty(0, mask.dtype))
-    variant = "paper"
-    if method == "skelite":
-        from .methods.skelite import variant_of
-
-        variant = variant_of(mask.ndim, weights)
-    depth = max_depth(mask, compute) if _needs_depth(method, iterations, guard, variant) else None
-    halo = halo_size(method, mask.ndim, depth, iterations, guard, variant)
+    depth = max_depth(mask, compute) if record.needs_depth(mask.ndim, iterations, options) else None
+    halo = record.chunk_halo(mask.ndim, depth, iterations, options)
     darr, depths = _even_chunks(mask, halo)
     progress = _Progress(callback, int(np.prod(darr.numblocks))) if callback is not None else None
-    func = partial(_skeletonize_block, method=method, iterations=iterations, device=device, weights=weights,
-                   guard=guard, precision=precision, out_dtype=out_dtype, progress=progress)
+    func = partial(_skeletonize_block, record=record, iterations=iterations, device=device, options=options,
+                   out_dtype=out_dtype, progress=progress)
     out = darr.map_overlap(func, depth=depths, boundary=0, trim=True, dtype=out_dtype,
                            meta=np.empty((0,) * mask.ndim, out_dtype))
     if progress is not None:

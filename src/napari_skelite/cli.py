@@ -1,15 +1,34 @@
-"""Command line: ``napari-skelite skeletonize | compare | demo | train``."""
+"""Command line of napari-skelite.
+
+Commands:
+  skeletonize   skeletonize a label image file; the output's extension picks its format
+  compare       print the metrics table of several methods on one file
+  demo          run every method on built-in synthetic data; a table and a PNG figure
+  train         train Skelite weights on synthetic Bezier data
+  calibrate     choose the deletion threshold of trained weights on held-out synthetic data
+  build-table   precompute the full 3D simple-point table (about a minute, 8 MiB cache)
+
+Run ``napari-skelite COMMAND --help`` for a command's options and defaults.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
+from . import methods
 from ._validate import PRECISIONS
-from .api import METHODS
+from .skelite.weights import VARIANTS
 from .synthetic import RADIUS_DISTS
 
 __all__ = ["main"]
+
+
+def _method_options(a, method: str) -> dict:
+    """The options of ``method`` among the command's Skelite flags."""
+    given = {"guard": not a.no_guard, "weights": a.weights, "variant": a.variant,
+             "precision": getattr(a, "precision", "float32")}
+    return methods.get(method).select(given)
 
 
 def _cmd_skeletonize(a):
@@ -17,8 +36,8 @@ def _cmd_skeletonize(a):
     from .io import read_labels, read_spacing, write_labels
 
     mask = read_labels(a.input)
-    skel = skeletonize(mask, a.method, a.iterations, a.device, guard=a.guard, weights=a.weights,
-                       precision=a.precision, chunks=a.chunks)
+    options = _method_options(a, a.method)
+    skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
     spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
     out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
     n = int((skel > 0).sum())
@@ -26,19 +45,21 @@ def _cmd_skeletonize(a):
     if not a.no_record:
         from .record import run_record, write_record
 
-        rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, guard=a.guard, precision=a.precision,
-                         weights=a.weights, device=a.device, source=str(Path(a.input).resolve()),
+        rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, options=options,
+                         device=a.device, source=str(Path(a.input).resolve()),
                          shape=mask.shape, scale=spacing, skeleton_points=n)
         msg += f"; how it was made: {write_record(out, rec)}"
     print(msg)
 
 
 def _cmd_compare(a):
+    from .compare import compare_methods, format_table
     from .io import read_labels
-    from .metrics import compare_methods, format_table, label_betti
+    from .metrics import label_betti
 
     mask = read_labels(a.input)
-    rows = compare_methods(mask, a.methods, device=a.device, weights=a.weights, guard=a.guard)
+    rows = compare_methods(mask, a.methods, device=a.device, guard=not a.no_guard, weights=a.weights,
+                           variant=a.variant)
     b0, b1 = label_betti(mask)
     print(f"{a.input}: shape {mask.shape}, input Betti numbers b0 = {b0}, b1 = {b1} (summed over labels); "
           "time_s: a warm call")
@@ -103,21 +124,31 @@ def _cmd_build_table(a):
     print(f"wrote {build_full_table(a.out, progress=tqdm)}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="napari-skelite", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-    methods = list(METHODS)
+def _skelite_flags(parser):
+    parser.add_argument("--no-guard", action="store_true",
+                        help="Skelite: the plain network, without the topology guard (topology not guaranteed)")
+    parser.add_argument("--variant", choices=VARIANTS, default=None,
+                        help="Skelite: which shipped network (default: paper in 2D, subfield in 3D)")
+    parser.add_argument("--weights", default=None, help="Skelite: a weights file instead of the shipped one")
 
-    s = sub.add_parser("skeletonize", help="skeletonize a label image file (tif, npy, png, nii.gz)")
-    s.add_argument("input")
-    s.add_argument("output")
-    s.add_argument("--method", choices=methods, default="boolean")
-    s.add_argument("--iterations", type=int, default=None)
-    s.add_argument("--device", default="auto")
-    s.add_argument("--weights", default=None, help="Skelite weights file (default: shipped weights)")
-    s.add_argument("--guard", action="store_true", help="Skelite: enforce topology preservation")
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = argparse.ArgumentParser(prog="napari-skelite", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    names = methods.names()
+    method_help = "; ".join(f"{r.name}: {r.description}" for r in methods.methods())
+
+    s = sub.add_parser("skeletonize", help="skeletonize a label image file (tif, npy, png, nii.gz)", formatter_class=fmt)
+    s.add_argument("input", help="label image: .tif/.tiff, .npy, .png or .nii(.gz)")
+    s.add_argument("output", help="where to write the skeleton (.tif or .npy)")
+    s.add_argument("--method", choices=names, default="skelite", help=method_help)
+    s.add_argument("--iterations", type=int, default=None, help="at most this many iterations (default: until done)")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    _skelite_flags(s)
     s.add_argument("--precision", choices=PRECISIONS, default="float32",
-                   help="Skelite: precision of the network's products")
+                   help="Skelite paper variant: precision of the network's products")
     s.add_argument("--chunks", type=int, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -125,21 +156,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not write OUTPUT.json (method, options, weights checksum: how the skeleton was made)")
     s.set_defaults(func=_cmd_skeletonize)
 
-    c = sub.add_parser("compare", help="print the metrics table of all methods on one file")
-    c.add_argument("input")
-    c.add_argument("--methods", nargs="+", choices=methods, default=None)
-    c.add_argument("--device", default="auto")
-    c.add_argument("--weights", default=None)
-    c.add_argument("--guard", action="store_true", help="Skelite with the topology guard")
+    c = sub.add_parser("compare", help="print the metrics table of several methods on one file", formatter_class=fmt)
+    c.add_argument("input", help="label image file")
+    c.add_argument("--methods", nargs="+", choices=names, default=None, help="default: every method")
+    c.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    _skelite_flags(c)
     c.set_defaults(func=_cmd_compare)
 
-    d = sub.add_parser("demo", help="run all methods on built-in synthetic data; table + PNG figure")
+    d = sub.add_parser("demo", help="run every method on built-in synthetic data; a table and a PNG figure",
+                       formatter_class=fmt)
     d.add_argument("--out", default="skelite-demo", help="output folder (default: ./skelite-demo)")
     d.add_argument("--device", default="auto")
     d.add_argument("--no-guard", action="store_true", help="show the plain Skelite network, without the topology guard")
     d.set_defaults(func=_cmd_demo)
 
-    t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data")
+    t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data", formatter_class=fmt)
     t.add_argument("--dim", type=int, choices=(2, 3), required=True)
     t.add_argument("--variant", choices=("paper", "subfield"), default="paper",
                    help="paper: the published two-layer band loop (default); subfield: one pass per subfield "
@@ -180,8 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")
     t.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (x0.2 at 60%% and 85%%)")
     t.add_argument("--teacher", choices=("local", "directional"), default="local",
-                   help="local: window-local thinning of each crop (learnable by the 7x7 network); "
-                        "directional: Boolean thinning of the whole image (the first sessions' teacher)")
+                   help="paper variant: local: window-local thinning of each crop (learnable by the 7x7 network); "
+                        "directional: Boolean thinning of the whole image (paper variant)")
     t.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
     t.add_argument("--unrolled-batch", type=int, default=None,
                    help="crops per unrolled step (default: --batch)")
@@ -192,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="cpu",
                    help="where the network trains: cpu (default, the shipped recipe), cuda or auto")
     t.set_defaults(func=_cmd_train)
-    k = sub.add_parser("calibrate", help="choose the deletion threshold of trained weights on held-out synthetic data")
+    k = sub.add_parser("calibrate", help="choose the deletion threshold of trained weights on held-out synthetic data",
+                       formatter_class=fmt)
     k.add_argument("--dim", type=int, choices=(2, 3), required=True)
     k.add_argument("--weights", required=True, help="weights file to calibrate")
     k.add_argument("--out", default=None, help="where to write the calibrated weights (default: in place)")
@@ -200,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--samples", type=int, default=16, help="number of calibration images")
     k.add_argument("--offsets", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated logit offsets to try")
     k.set_defaults(func=_cmd_calibrate)
-    b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)")
+    b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)",
+                       formatter_class=fmt)
     b.add_argument("--out", default=None, help="default: ~/.cache/napari-skelite/simple26.bits")
     b.set_defaults(func=_cmd_build_table)
     return p

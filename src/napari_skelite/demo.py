@@ -5,8 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import available_methods, skeletonize
-from .metrics import compare_methods, format_table, label_betti
+from .api import available_methods
+from .compare import format_table, results_table, run_methods
+from .metrics import label_betti
 from .synthetic import bezier_tree
 
 __all__ = ["sample_2d", "sample_3d", "run_demo"]
@@ -65,19 +66,14 @@ def run_demo(out: Path, device="auto", guard: bool = True) -> dict:
     cases = {}
     tables = {}
     for name, mask in (("2D tree", sample_2d()), ("3D tree", sample_3d())):
-        rows = compare_methods(mask, device=device, guard=guard)
+        results = run_methods(mask, device=device, guard=guard)
+        rows = results_table(results, mask)
         tables[name] = rows
         b0, b1 = label_betti(mask)
         print(f"\n== {name} {mask.shape}, input b0 = {b0}, b1 = {b1} (skelite {'with' if guard else 'without'} "
               "topology guard; time_s: a warm call) ==")
         print(format_table(rows))
-        skels = {}
-        for m in available_methods():
-            try:
-                skels[m] = skeletonize(mask, m, device=device, guard=guard)
-            except FileNotFoundError:
-                pass
-        cases[name] = (mask, skels)
+        cases[name] = (mask, {m: skel for m, (skel, _, _) in results.items() if skel is not None})
     _figure(out / "demo.png", cases, guard)
     print(f"\nfigure written to {out / 'demo.png'}")
     return tables

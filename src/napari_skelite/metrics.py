@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 from scipy import ndimage
@@ -14,12 +13,7 @@ __all__ = [
     "thinness",
     "cldice",
     "coverage",
-    "compare_methods",
-    "run_methods",
     "measure",
-    "results_table",
-    "format_table",
-    "with_references",
 ]
 
 
@@ -153,61 +147,6 @@ def coverage(skeleton, reference, tolerance: int = 2) -> float:
     return float((r & _dilate(s, tolerance)).sum() / r.sum())
 
 
-def run_methods(mask, methods=None, warmup: bool = True, **kwargs) -> dict:
-    """Run each method on ``mask`` once and time it.
-
-    Parameters
-    ----------
-    mask : (H, W) or (D, H, W) array
-    methods : list of str, optional
-        All available methods by default.
-    warmup : bool
-        Run each method first, untimed, on a small built-in object of the same
-        number of dimensions, so the time is that of a warm call: loading
-        weights, building lookup tables and the first call into torch
-        are not counted (they made Skelite's first 2D time about 20x its
-        steady time). In 3D the simple-point table is filled lazily for the
-        neighbourhood codes an image contains, so a new volume's first run
-        still pays for its own codes (``napari-skelite build-table`` removes
-        that cost).
-    **kwargs
-        Passed to :func:`napari_skelite.skeletonize` (``device``, ``guard``,
-        ``weights``, ``callback``...).
-
-    Returns
-    -------
-    dict
-        ``{method: (skeleton or None, seconds or None, error message or None)}``;
-        skeletons are numpy arrays (a dask input's lazy skeleton is computed
-        inside the timed call); a method that cannot run (e.g. missing
-        weights) has its error filled in.
-    """
-    from .api import available_methods, skeletonize
-
-    warm = _warmup_object(np.ndim(mask)) if warmup else None
-    out = {}
-    for m in list(methods or available_methods()):
-        try:
-            if warm is not None:
-                skeletonize(warm, m, **kwargs)
-            t0 = time.perf_counter()
-            # a dask input gives a lazy skeleton: compute it inside the timed call
-            skel = np.asarray(skeletonize(mask, m, **kwargs))
-            out[m] = (skel, time.perf_counter() - t0, None)
-        except (FileNotFoundError, ValueError) as e:
-            out[m] = (None, None, str(e))
-    return out
-
-
-def _warmup_object(ndim: int) -> np.ndarray | None:
-    """A 16^ndim uint8 image holding one 10 x 6(x6) bar (several thinning iterations)."""
-    if ndim not in (2, 3):
-        return None  # the timed call refuses the input with its own message
-    out = np.zeros((16,) * ndim, np.uint8)
-    out[(slice(3, 13),) + (slice(5, 11),) * (ndim - 1)] = 1
-    return out
-
-
 def measure(skeleton, mask, reference=None, classic=None, reference_name: str = "boolean") -> dict:
     """Metrics of one skeleton of ``mask``: Betti errors, thinness, size and agreement."""
     row = {}
@@ -220,61 +159,3 @@ def measure(skeleton, mask, reference=None, classic=None, reference_name: str = 
     if reference is not None:
         row[f"cldice_vs_{reference_name}"] = cldice(skeleton, reference)
     return row
-
-
-def results_table(results: dict, mask, reference: str = "boolean") -> list[dict]:
-    """Rows of :func:`measure` for the output of :func:`run_methods`."""
-    ref = results.get(reference, (None,))[0]
-    classic = results.get("classic", (None,))[0]
-    rows = []
-    for m, (skel, seconds, error) in results.items():
-        row = {"method": m}
-        if skel is None:
-            row["error"] = error
-        else:
-            row.update(measure(skel, mask, ref, classic, reference))
-            row["time_s"] = seconds
-        rows.append(row)
-    return rows
-
-
-def with_references(methods, reference: str = "boolean") -> list[str]:
-    """``methods`` preceded by the reference and ``classic`` when missing (both are needed for the table)."""
-    return [m for m in (reference, "classic") if m not in methods] + list(methods)
-
-
-def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) -> list[dict]:
-    """Run several methods on one input and measure each.
-
-    The reference and ``classic`` are run too (for clDice and size ratios)
-    when not asked for, but only the asked methods get a row.
-
-    Returns
-    -------
-    list of dict, one per method, with ``method``, ``b0_error``, ``b1_error``,
-    ``thinness``, ``pixels``, ``size_vs_classic``, ``coverage_classic``,
-    ``cldice_vs_<reference>`` and ``time_s`` (seconds of a warm call: see
-    :func:`run_methods`); or ``error`` for a method that could not run (e.g.
-    missing weights).
-    """
-    from .api import available_methods
-
-    methods = list(methods or available_methods())
-    results = run_methods(mask, with_references(methods, reference), **kwargs)
-    rows = results_table(results, mask, reference)
-    return [r for r in rows if r["method"] in methods]
-
-
-def format_table(rows: list[dict]) -> str:
-    """Plain-text table of :func:`compare_methods` rows."""
-    cols = ["method"] + sorted({k for r in rows for k in r} - {"method", "error"}, key=_col_order) + ["error"]
-    cols = [c for c in cols if any(c in r for r in rows)]
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
-    table = [cols] + [[fmt(r.get(c, "")) for c in cols] for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table)
-
-
-def _col_order(c):
-    pref = ["b0_error", "b1_error", "thinness", "pixels", "size_vs_classic", "coverage_classic"]
-    return (pref.index(c) if c in pref else len(pref), c)

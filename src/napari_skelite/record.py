@@ -12,21 +12,31 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import methods
+from .skelite.weights import default_weights_path, read_card
+
 __all__ = ["run_record", "write_record", "record_path"]
 
 
-def _weights_info(weights, ndim: int) -> dict:
-    from .weights import default_weights_path, read_card
-
-    path = Path(weights) if weights is not None else default_weights_path(ndim)
+def _weights_info(weights, variant, ndim: int) -> dict:
+    path = Path(weights) if weights is not None else default_weights_path(ndim, variant)
     info = {"path": str(path.resolve()), "shipped": weights is None}
     if path.is_file():
         info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         try:
-            info["training_command"] = read_card(path).get("command")
+            card = read_card(path)
+            info["variant"] = card.get("variant", "paper")
+            info["training_command"] = card.get("command")
         except (OSError, ValueError):
             pass  # the skeleton was made from it, so it loaded; the card is only a courtesy
     return info
+
+
+def _plain(value):
+    """A JSON-ready option value (a network object is named, not serialised)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value) if isinstance(value, Path) else type(value).__name__
 
 
 def run_record(
@@ -34,9 +44,7 @@ def run_record(
     *,
     ndim: int,
     iterations: int | None = None,
-    guard: bool = False,
-    precision: str = "float32",
-    weights=None,
+    options: dict | None = None,
     device=None,
     source: str | None = None,
     shape: tuple | None = None,
@@ -51,9 +59,10 @@ def run_record(
         One of :func:`napari_skelite.available_methods`.
     ndim : {2, 3}
         Dimensions of the input (chooses the shipped Skelite weights).
-    iterations, guard, precision, weights, device
-        The options given to :func:`napari_skelite.skeletonize`; ``weights``
-        is a path or ``None`` for the shipped file (Skelite only).
+    iterations, device
+        As given to :func:`napari_skelite.skeletonize`.
+    options : dict, optional
+        The method's options; missing ones are recorded at their defaults.
     source : str, optional
         The input: a file path or a napari layer name.
     shape, scale : tuple, optional
@@ -65,28 +74,31 @@ def run_record(
     dict
         ``napari_skelite`` (version), ``created`` (UTC, ISO 8601), ``method``,
         ``options``, ``call`` (the equivalent library call), the input's
-        description and, for Skelite, ``weights`` (path, SHA-256, training
-        command).
+        description and, for a method with a ``weights`` option, ``weights``
+        (path, SHA-256, variant, training command).
     """
     from . import __version__
 
-    options = {"iterations": iterations}
-    if method == "skelite":
-        options.update(guard=bool(guard), precision=precision)
-    args = ", ".join(f"{k}={v!r}" for k, v in {"method": method, **options}.items())
+    record = methods.get(method)
+    opts = {"iterations": iterations, **{k: _plain(v) for k, v in record.resolve(options or {}).items()}}
+    args = ", ".join(f"{k}={v!r}" for k, v in {"method": record.name, **opts}.items())
     rec = {
         "napari_skelite": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "method": method,
-        "options": options,
+        "method": record.name,
+        "options": opts,
         "call": f"napari_skelite.skeletonize(labels, {args})",
         "device": None if device is None else str(device),
         "input": {"source": source, "shape": None if shape is None else [int(s) for s in shape],
                   "scale": None if scale is None else [float(s) for s in scale]},
         "skeleton_points": skeleton_points,
     }
-    if method == "skelite":
-        rec["weights"] = _weights_info(weights, ndim)
+    if "weights" in record.options:
+        w = (options or {}).get("weights")
+        if w is None or isinstance(w, (str, Path)):
+            rec["weights"] = _weights_info(w, (options or {}).get("variant"), ndim)
+        else:  # a network object given in Python: no file to name
+            rec["weights"] = {"path": None, "shipped": False, "object": type(w).__name__}
     return rec
 
 

@@ -8,6 +8,8 @@ pytest.importorskip("napari")
 
 from napari_skelite._napari.widget import SkeletonizeWidget, _grid  # noqa: E402
 
+from ..methods._toy import toy_method  # noqa: E402,F401  (fixture)
+
 pytestmark = pytest.mark.gui
 
 
@@ -72,7 +74,7 @@ def test_a_run_says_whether_the_skeleton_kept_the_topology(make_napari_viewer, q
 
 
 def test_a_skelite_run_that_breaks_the_topology_suggests_the_guard(make_napari_viewer, qtbot, monkeypatch):
-    import napari_skelite.api
+    import napari_skelite._napari.controller
 
     def broken(mask, method, *args, **kwargs):  # label 5 comes out in two pieces
         out = np.zeros_like(mask)
@@ -80,7 +82,7 @@ def test_a_skelite_run_that_breaks_the_topology_suggests_the_guard(make_napari_v
         out[16, 8:16] = 9
         return out
 
-    monkeypatch.setattr(napari_skelite.api, "skeletonize", broken)
+    monkeypatch.setattr(napari_skelite._napari.controller, "skeletonize", broken)
     warnings = []
     monkeypatch.setattr("napari.utils.notifications.show_warning", lambda m: warnings.append(m))
     viewer, w = _widget(make_napari_viewer, labels(2))
@@ -253,7 +255,7 @@ def test_compare_marks_topology_errors_in_the_table_and_names_the_inputs_betti_n
 
 def test_missing_weights_show_up_in_the_compare_table(make_napari_viewer, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
-    monkeypatch.setattr("napari_skelite.weights._weights_dirs", lambda: [tmp_path])
+    monkeypatch.setattr("napari_skelite.skelite.weights._weights_dirs", lambda: [tmp_path])
     viewer, w = _widget(make_napari_viewer, labels(2))
     w.compare()
     _wait(qtbot, w)
@@ -344,7 +346,7 @@ def test_a_4d_layer_gives_a_clear_error(make_napari_viewer, qtbot, monkeypatch):
 
 def test_missing_weights_give_a_clear_error(make_napari_viewer, qtbot, monkeypatch, tmp_path):
     seen = _errors(monkeypatch)
-    monkeypatch.setattr("napari_skelite.weights._weights_dirs", lambda: [tmp_path])
+    monkeypatch.setattr("napari_skelite.skelite.weights._weights_dirs", lambda: [tmp_path])
     viewer, w = _widget(make_napari_viewer, labels(2))
     _choose(w, "skelite")
     w.run()
@@ -381,7 +383,7 @@ def blocked_skeletonize(monkeypatch):
     """skeletonize that waits until the test releases it."""
     import threading
 
-    import napari_skelite.api as api
+    import napari_skelite._napari.controller as api
 
     gate = threading.Event()
     real = api.skeletonize
@@ -419,7 +421,7 @@ def test_removing_the_input_layer_mid_run_discards_the_result(make_napari_viewer
 
 
 def test_a_run_that_fails_unexpectedly_reports_it_and_leaves_no_layer(make_napari_viewer, qtbot, monkeypatch):
-    import napari_skelite.api as api
+    import napari_skelite._napari.controller as api
 
     errors = _errors(monkeypatch)
 
@@ -462,8 +464,19 @@ def test_closing_the_viewer_mid_run_does_not_raise(make_napari_viewer, qtbot, bl
     from qtpy.QtCore import QThreadPool
 
     w.run()
-    cancel = w._cancel
+    cancel = w.controller.cancel_event
     viewer.close()
     blocked_skeletonize.set()
     qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=30_000)
     assert cancel.is_set()  # the widget went away with the viewer, so the job was cancelled
+
+
+def test_a_registered_method_appears_in_the_widget_and_runs(make_napari_viewer, qtbot, toy_method):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    assert w.method_combo.findData("toyerode") >= 0
+    assert w.method_combo.itemText(w.method_combo.findData("toyerode")) == "Toy erosion"
+    assert "toyerode" in w.compare_checks
+    _choose(w, "toyerode")
+    w.run()
+    _wait(qtbot, w)
+    assert any(ly.name == "cells skeleton (toyerode)" for ly in viewer.layers)

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from napari_skelite.methods.boolean import thin
+from napari_skelite.topology.thinning import thin
 from napari_skelite.metrics import betti_numbers, thinness
 
 from ..conftest import ring, shell

@@ -5,7 +5,7 @@ import pytest
 
 from napari_skelite.training.evaluate import small_check
 from napari_skelite.training.subfield import validate_subfield
-from napari_skelite.weights import default_weights_path, load_network, read_card
+from napari_skelite.skelite.weights import default_weights_path, load_network, read_card
 
 SHIPPED = [(2, None), (3, None), (3, "paper")]
 

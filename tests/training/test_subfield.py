@@ -7,7 +7,7 @@ import torch
 from napari_skelite.topology import is_simple, neighbour_offsets
 from napari_skelite.training.loop import TrainConfig, train
 from napari_skelite.training.subfield import symmetry_indices, window_dataset
-from napari_skelite.weights import read_card
+from napari_skelite.skelite.weights import read_card
 
 from ..conftest import shell
 

@@ -51,7 +51,8 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
     source = f"napari layer {meta['source']!r}"
     if opts.get("threshold") is not None:  # an Image layer, binarised first
         source += f", points > {opts['threshold']}"
-    return run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), guard=opts.get("guard", False),
+    method_opts = {k: v for k, v in opts.items() if k not in ("iterations", "device", "threshold")}
+    return run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), options=method_opts,
                       device=opts.get("device"), source=source, shape=data.shape,
                       scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
 

@@ -1,14 +1,12 @@
 """The dock widget: skeletonize a layer, step through iterations, compare methods, export.
 
-All computation runs in a napari thread worker through the engine
-(:func:`napari_skelite.skeletonize`, :mod:`napari_skelite.metrics`); this
-module only gathers options, shows progress and turns results into layers.
+A thin Qt view over :class:`~napari_skelite._napari.controller.Controller`,
+which holds the job and runs it in a napari thread worker; this module only
+gathers options, shows progress and turns results into layers.
 """
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,47 +32,20 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..api import METHODS
+from .. import methods
+from ..chunked import is_dask_array
+from ..graph import branch_table
+from ..io import write_labels
+from ..record import write_record
 from . import layers as L
+from .controller import TABLE_COLUMNS, USER_ERRORS, Cancelled, Controller
 
 if TYPE_CHECKING:
     import napari
 
 _log = logging.getLogger(__name__)
 
-METHOD_LABELS = {
-    "skelite": "Skelite (learned)",
-    "boolean": "Boolean (topology-preserving)",
-    "local": "Local thinning (Skelite's teacher)",
-    "morphological": "Morphological (clDice soft)",
-    "classic": "Classic (scikit-image)",
-}
-TABLE_COLUMNS = [
-    ("method", "method", "skeletonization method"),
-    ("b0_error", "β0 err", "|components of skeleton - components of input|, summed over labels"),
-    ("b1_error", "β1 err", "|loops of skeleton - loops of input|, summed over labels"),
-    ("thinness", "2x2", "share of skeleton points inside a full 2x2 (2x2x2) block; 0 = one point thin"),
-    ("pixels", "points", "number of skeleton points"),
-    ("cldice_vs_boolean", "clDice", "clDice against the Boolean (topology-preserving) skeleton, 1 px tolerance"),
-    ("time_s", "s", "run time in seconds of a warm call (loading weights and first-call set-up not counted)"),
-]
-
-
 BAD_COLOR = (255, 110, 90)
-BAD_TIPS = {
-    "b0_error": "the skeleton has more or fewer pieces than the input (broken or lost objects)",
-    "b1_error": "the skeleton has more or fewer loops than the input (cut or added loops)",
-    "thinness": "more than 1% of the skeleton points are in full 2x2 (2x2x2) blocks: not one point thin",
-}
-
-
-def _is_bad(key, value) -> bool:
-    """Table cells a user should not trust: topology changed, or a skeleton that is not thin."""
-    if not isinstance(value, (int, float)):
-        return False
-    if key in ("b0_error", "b1_error"):
-        return value > 0
-    return key == "thinness" and value > 0.01
 
 
 def _grid(viewer):
@@ -95,10 +66,6 @@ def _show_name(layer):
         overlay.visible = True
 
 
-class Cancelled(Exception):
-    """Raised inside the worker when the user pressed Cancel."""
-
-
 class _Progress(QObject):
     changed = Signal(int, int)
 
@@ -110,12 +77,11 @@ class SkeletonizeWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self._worker = None
-        self._cancel = threading.Event()
+        self.controller = Controller()
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
-        cancel = self._cancel  # not `self`: the slot must outlive the widget
-        self.destroyed.connect(lambda *_: cancel.set())
-        self.last_rows: list[dict] = []
+        cancel = self.controller.cancel  # not `self`: the slot must outlive the widget
+        self.destroyed.connect(lambda *_: cancel())
         self._build()
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
@@ -139,8 +105,9 @@ class SkeletonizeWidget(QWidget):
         self.threshold.setToolTip("Image layers: pixels above this value are foreground")
         form.addRow("threshold", self.threshold)
         self.method_combo = QComboBox()
-        for m in METHODS:
-            self.method_combo.addItem(METHOD_LABELS.get(m, m), m)
+        for record in methods.methods():
+            self.method_combo.addItem(record.label, record.name)
+            self.method_combo.setItemData(self.method_combo.count() - 1, record.description, Qt.ItemDataRole.ToolTipRole)
         form.addRow("method", self.method_combo)
         self.iterations = QSpinBox()
         self.iterations.setRange(0, 10_000)
@@ -177,7 +144,7 @@ class SkeletonizeWidget(QWidget):
         cl = QVBoxLayout(cbox)
         checks = QHBoxLayout()
         self.compare_checks = {}
-        for m in METHODS:
+        for m in methods.names():
             c = QCheckBox(m)
             c.setChecked(True)
             self.compare_checks[m] = c
@@ -245,8 +212,6 @@ class SkeletonizeWidget(QWidget):
     def _input_mask(self, layer):
         from napari.layers import Image
 
-        from ..chunked import is_dask_array
-
         data = layer.data[0] if layer.multiscale else layer.data  # full resolution
         if not is_dask_array(data):  # dask-backed layers stay lazy and run chunk by chunk
             data = np.asarray(data)
@@ -279,7 +244,7 @@ class SkeletonizeWidget(QWidget):
         if self.running:
             show_warning("A run is already going; cancel it or wait for it to finish.")
             return None
-        self._cancel.clear()
+        self.controller.start()
         self.progress.setFormat(f"%v / %m {unit}")
         self.progress.setRange(0, 0)
         self.status.setText(label)
@@ -292,7 +257,7 @@ class SkeletonizeWidget(QWidget):
             try:
                 return True, func()
             except Exception as e:  # noqa: BLE001 - reported to the user below
-                if not isinstance(e, (Cancelled, ValueError, TypeError, FileNotFoundError, MemoryError)):
+                if not isinstance(e, (Cancelled,) + USER_ERRORS):
                     _log.exception("napari-skelite worker failed")
                 return False, e
 
@@ -305,22 +270,16 @@ class SkeletonizeWidget(QWidget):
 
         worker = create_worker(guarded, _start_thread=False, _connect={"returned": returned, "finished": self._on_finished})
         self._worker = worker
-        self._t0 = time.perf_counter()
         worker.start()
         return worker
-
-    def _callback(self, done, total):
-        if self._cancel.is_set():
-            raise Cancelled()
-        self._progress.changed.emit(done, total)
 
     def _on_progress(self, done, total):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
 
     def cancel(self):
-        """Stop the running job at the next object boundary."""
-        self._cancel.set()
+        """Stop the running job within one iteration."""
+        self.controller.cancel()
         self.status.setText("cancelling…")
 
     def _on_finished(self):
@@ -334,11 +293,11 @@ class SkeletonizeWidget(QWidget):
     def _on_error(self, err):
         from napari.utils.notifications import show_error, show_info
 
+        msg = self.controller.error_message(err)
         if isinstance(err, Cancelled):
-            self.status.setText("cancelled; nothing was added")
+            self.status.setText(msg)
             show_info("Skeletonization cancelled.")
             return
-        msg = str(err) if isinstance(err, (ValueError, TypeError, FileNotFoundError, MemoryError)) else f"{type(err).__name__}: {err}"
         self.status.setText(f"error: {msg}")
         show_error(msg)
 
@@ -358,46 +317,32 @@ class SkeletonizeWidget(QWidget):
 
     def run(self):
         """Skeletonize the chosen layer with the chosen method (off the GUI thread)."""
-        from ..api import skeletonize
+        from napari.utils.notifications import show_info
 
         layer, mask = self._checked_input()
         if layer is None:
             return None
-        from ..chunked import is_dask_array
-
         opts = self.options()
-        cb = self._callback
-        lazy = is_dask_array(mask)
-        if lazy and opts["return_steps"]:
-            from napari.utils.notifications import show_info
-
+        if is_dask_array(mask) and opts["return_steps"]:
             show_info("Iterations are not kept for dask-backed (chunked) layers; computing the skeleton only.")
             opts["return_steps"] = False
-
-        def work():
-            from ..metrics import betti_errors
-
-            out = skeletonize(mask, callback=cb, **opts)
-            if lazy:  # chunk by chunk, progress per chunk; the volume is not read again for a check
-                return out.compute(), None
-            return out, betti_errors(out[0] if opts["return_steps"] else out, mask)
-
-        def done(value):
-            self._add_result(layer, mask, opts, *value)
-
-        return self._start(work, done, f"running {opts['method']} on {layer.name}…")
+        emit = self._progress.changed.emit
+        return self._start(lambda: self.controller.run_job(mask, opts, emit),
+                           lambda result: self._add_result(layer, opts, result),
+                           f"running {opts['method']} on {layer.name}…")
 
     def _record_options(self, layer, opts) -> dict:
         """The options a skeleton layer keeps for its export's run record (and an Image's threshold)."""
         from napari.layers import Image
 
-        out = {k: opts.get(k) for k in ("iterations", "guard", "device")}
+        out = {"iterations": opts.get("iterations"), "device": opts.get("device"),
+               **Controller.method_options(opts["method"], opts)}
         if isinstance(layer, Image):
             out["threshold"] = self.threshold.value()
         return out
 
-    def _add_result(self, layer, mask, opts, result, topology=None):
-        """Add or replace the result layers; ``topology``: the skeleton's (β0, β1) errors, if measured."""
+    def _add_result(self, layer, opts, result):
+        """Add or replace the result layers of a :class:`~napari_skelite._napari.controller.RunResult`."""
         from napari.utils.notifications import show_info, show_warning
 
         if layer not in self.viewer.layers:
@@ -405,31 +350,21 @@ class SkeletonizeWidget(QWidget):
             self.status.setText("input layer removed; result discarded")
             return
         method = opts["method"]
-        skel, steps = result if opts["return_steps"] else (result, None)
-        self._set_layer(skel, L.layer_kwargs(f"{layer.name} skeleton ({method})", layer, "skeleton", method,
-                                             options=self._record_options(layer, opts)), "skeleton")
-        if steps is not None:
+        self._set_layer(result.skeleton, L.layer_kwargs(f"{layer.name} skeleton ({method})", layer, "skeleton", method,
+                                                        options=self._record_options(layer, opts)), "skeleton")
+        if result.steps is not None:
             kw = L.layer_kwargs(f"{layer.name} iterations ({method})", layer, "iterations", method, extra_axis=True)
-            self._set_layer(steps, kw, "iterations")
+            self._set_layer(result.steps, kw, "iterations")
             kw = L.layer_kwargs(f"{layer.name} removed per iteration ({method})", layer, "removed", method, extra_axis=True)
-            rem = self._set_layer(L.removed_per_step(steps), kw, "removed")
+            rem = self._set_layer(L.removed_per_step(result.steps), kw, "removed")
             self._paint_removed(rem)
             self.viewer.dims.set_current_step(0, 0)
-        secs = time.perf_counter() - self._t0
-        n = int((skel > 0).sum())
-        if n == 0:  # every non-empty object keeps at least one point
+        text, warning = self.controller.run_status(result, method, layer.name, opts)
+        self.status.setText(text)
+        if not (result.skeleton > 0).any():
             show_info("The input is empty: the skeleton is empty too.")
-            self.status.setText("empty input: empty skeleton")
-        else:
-            nsteps = f", {len(steps) - 1} iterations" if steps is not None else ""
-            text = f"{method}: {n} skeleton points in {secs:.2f} s{nsteps}"
-            if topology is not None:
-                e0, e1 = topology
-                text += f"; topology changed (β0 err {e0}, β1 err {e1})" if e0 or e1 else "; topology kept"
-                if (e0 or e1) and method == "skelite" and not opts.get("guard"):
-                    show_warning(f"The Skelite skeleton of {layer.name} changed its topology (β0 error {e0}, "
-                                 f"β1 error {e1}). Tick the topology guard to keep it exactly.")
-            self.status.setText(text)
+        if warning:
+            show_warning(warning)
 
     def _set_layer(self, data, kw, kind):
         meta = kw["metadata"][L.KEY]
@@ -456,83 +391,59 @@ class SkeletonizeWidget(QWidget):
     # ---------------------------------------------------------------- compare
     def compare(self):
         """Run the checked methods on the input layer; one layer each and a table."""
-        from ..metrics import label_betti, results_table, run_methods, with_references
+        from napari.utils.notifications import show_error
 
         layer, mask = self._checked_input()
         if layer is None:
             return None
-        methods = [m for m, c in self.compare_checks.items() if c.isChecked()]
-        if not methods:
-            from napari.utils.notifications import show_error
-
+        names = [m for m, c in self.compare_checks.items() if c.isChecked()]
+        if not names:
             show_error("Tick at least one method to compare.")
             return None
         opts = self.options()
-        cancel = self._cancel
-        progress = self._progress
-
-        def check(*_):
-            if cancel.is_set():
-                raise Cancelled()
-
-        def work():
-            nonlocal mask
-            mask = np.asarray(mask)  # a dask-backed layer is computed here, off the GUI thread
-            order = with_references(methods, "boolean")
-            results = {}
-            for i, m in enumerate(order):
-                check()
-                # callback: cancel is also checked inside each method, every iteration
-                results.update(run_methods(mask, [m], device=opts["device"], guard=opts["guard"], callback=check))
-                progress.changed.emit(i + 1, len(order))
-            rows = [r for r in results_table(results, mask, "boolean") if r["method"] in methods]
-            return results, rows, label_betti(mask)
+        emit = self._progress.changed.emit
 
         def done(out):
-            results, rows, (b0, b1) = out
             if layer not in self.viewer.layers:
                 return
-            run_opts = self._record_options(layer, {**opts, "iterations": None})  # the same for every method
-            for m in methods:
-                skel = results[m][0]
+            for m in names:
+                skel = out.results[m][0]
                 if skel is not None:
+                    run_opts = self._record_options(layer, {**opts, "method": m, "iterations": None})
                     kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m, options=run_opts)
                     _show_name(self._set_layer(skel, kw, "skeleton"))
-            self._fill_table(rows)
+            self._fill_table(out.rows)
             _grid(self.viewer).enabled = True
-            self.status.setText(f"compared {len(methods)} methods on {layer.name} (input: β0 = {b0}, β1 = {b1})")
+            b0, b1 = out.betti
+            self.status.setText(f"compared {len(names)} methods on {layer.name} (input: β0 = {b0}, β1 = {b1})")
 
-        return self._start(work, done, f"comparing {len(methods)} methods on {layer.name}…", unit="methods")
+        return self._start(lambda: self.controller.compare_job(mask, names, opts, emit), done,
+                           f"comparing {len(names)} methods on {layer.name}…", unit="methods")
 
     def _fill_table(self, rows):
-        self.last_rows = rows
+        from napari.utils.notifications import show_warning
+
+        self.controller.last_rows = rows
         self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            error = r.get("error")
-            for j, (key, _, _) in enumerate(TABLE_COLUMNS):
-                v = r.get(key, "")
-                if error and key == "method":
-                    v = f"{v} (unavailable)"
-                elif error:
-                    v = "–"
-                text = f"{v:.3g}" if isinstance(v, float) else str(v)
-                item = QTableWidgetItem(text)
+        for i, cells in enumerate(self.controller.table_cells(rows)):
+            for j, cell in enumerate(cells):
+                item = QTableWidgetItem(cell.text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if error:
-                    item.setToolTip(str(error))
-                elif _is_bad(key, v):
+                item.setToolTip(cell.tooltip)
+                if cell.bad:
                     item.setForeground(QColor(*BAD_COLOR))
-                    item.setToolTip(BAD_TIPS[key])
                 self.table.setItem(i, j, item)
         self.copy_btn.setEnabled(bool(rows))
         missing = [r for r in rows if r.get("error")]
         if missing:
-            from napari.utils.notifications import show_warning
-
             show_warning("; ".join(f"{r['method']}: {r['error']}" for r in missing))
 
+    @property
+    def last_rows(self) -> list[dict]:
+        return self.controller.last_rows
+
     def table_csv(self) -> str:
-        return L.table_to_csv(self.last_rows, [k for k, _, _ in TABLE_COLUMNS] + ["error"])
+        return self.controller.table_csv()
 
     def copy_csv(self):
         QApplication.clipboard().setText(self.table_csv())
@@ -552,13 +463,10 @@ class SkeletonizeWidget(QWidget):
     def save_skeleton(self, path) -> str | None:
         from napari.utils.notifications import show_error, show_info
 
-        from ..io import write_labels
-
         ly = self._output_layer()
         if ly is None:
             show_error("No skeleton layer to save: run a method first.")
             return None
-        from ..record import write_record
 
         try:
             out = write_labels(path, np.asarray(ly.data), overwrite=True,
@@ -573,8 +481,6 @@ class SkeletonizeWidget(QWidget):
 
     def export_branch_table(self, path) -> str | None:
         from napari.utils.notifications import show_error, show_info
-
-        from ..graph import branch_table
 
         ly = self._output_layer()
         if ly is None:
@@ -596,5 +502,5 @@ class SkeletonizeWidget(QWidget):
             self.export_branch_table(path)
 
     def closeEvent(self, event):  # noqa: N802 (Qt name)
-        self._cancel.set()
+        self.controller.cancel()
         super().closeEvent(event)

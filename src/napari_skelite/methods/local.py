@@ -39,10 +39,11 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..topology import is_p_simple, neighbour_offsets
-from ._grid import Grid
+from ..topology import Grid, is_p_simple, neighbour_offsets
+from ._registry import Method, register
+from ._torch import thin_numpy
 
-__all__ = ["thin", "step", "run", "PASSES"]
+__all__ = ["thin", "step", "run", "PASSES", "METHOD"]
 
 #: per dimension: (depth layers, order) of the passes of every iteration; layer "a"
 #: is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd"/"cfwd" are raster orders (see ``_earlier``)
@@ -180,11 +181,16 @@ def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: boo
     return (s, steps) if return_steps else s
 
 
-def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, tick=None):
+def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, tick=None):
     """Thin one binary numpy object; returns ``(skeleton, steps or None)``."""
-    t = torch.as_tensor(np.ascontiguousarray(mask), device=device).bool()
-    res = thin(t, iterations, return_steps=return_steps, tick=tick)
-    if return_steps:
-        sk, steps = res
-        return sk.cpu().numpy(), [s.cpu().numpy() for s in steps]
-    return res.cpu().numpy(), None
+    return thin_numpy(thin, mask, iterations=iterations, device=device, return_steps=return_steps, tick=tick)
+
+
+METHOD = register(Method(
+    name="local",
+    label="Local thinning (Skelite's 2D teacher)",
+    description="window-local topology-preserving thinning, the teacher of the paper-variant network",
+    run=run,
+    bytes_per_voxel=80,
+    keeps_topology=lambda options: True,
+))

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ..ops import box_dilate, cross_erode
+from ._registry import Method, count_iterations, register
 
-__all__ = ["soft_skeleton", "run"]
+__all__ = ["soft_skeleton", "run", "METHOD"]
 
 
 def _open(x):
@@ -49,13 +50,29 @@ def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: 
     return (skel, steps) if return_steps else skel
 
 
-def run(mask: np.ndarray, iterations=None, device="cpu", return_steps=False, **kw):
+def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, tick=None):
+    """The soft skeleton of one binary object, binarised at 0.5."""
     t = torch.as_tensor(np.ascontiguousarray(mask), device=device, dtype=torch.float32)[None, None]
     with torch.no_grad():
-        res = soft_skeleton(t, iterations, return_steps, kw.get("tick"))
+        res = soft_skeleton(t, iterations, return_steps, tick)
     if return_steps:
         sk, steps = res
         conv = lambda s: (s[0, 0] > 0.5).cpu().numpy()  # noqa: E731
-        # de-duplicate trailing steps that no longer change
         return conv(sk), [conv(s) for s in steps]
     return (res[0, 0] > 0.5).cpu().numpy(), None
+
+
+def _halo(ndim, depth, iterations, options) -> int:
+    return count_iterations(iterations, depth) + 3  # the erosions plus one opening
+
+
+METHOD = register(Method(
+    name="morphological",
+    label="Morphological (clDice soft)",
+    description="clDice's morphological soft skeleton: differentiable and fast, neither thin nor topology-preserving",
+    run=run,
+    halo=_halo,
+    needs_depth=lambda ndim, iterations, options: iterations is None,
+    bytes_per_voxel=60,
+    soft_skeleton=lambda x, iterations, options: soft_skeleton(x, 10 if iterations is None else iterations),
+))

@@ -75,7 +75,7 @@ def calibrate(path, out, ndim: int, seed: int = 20_000, n: int = 16, offsets=OFF
     import json
     from pathlib import Path
 
-    from ..weights import load_network, read_card, save_network
+    from ..skelite.weights import load_network, read_card, save_network
     from .evaluate import small_check, validate
 
     card = read_card(path)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..methods import local
-from ..methods.boolean import thin
+from ..topology.thinning import thin
 from ..synthetic import _check_radius_dist, bezier_curves, render_tubes
 from .augment import boundary_noise, downscale, flip_rotate
 

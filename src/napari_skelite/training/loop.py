@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..model import Skelite, SkeliteNet
+from ..skelite.network import Skelite, SkeliteNet
 from ..ops import cross_erode
-from ..weights import read_card, save_network
+from ..skelite.weights import read_card, save_network
 from . import losses
 from .data import DataConfig, make_dataset, random_crops, teacher_description
 from .windows import window_bce
@@ -166,7 +166,7 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
     masks, skels = make_dataset(dcfg, cfg.samples, cfg.seed, cfg.cache, progress)
     init_card = None
     if cfg.init:
-        from ..weights import load_network
+        from ..skelite.weights import load_network
 
         net = load_network(cfg.init, cfg.ndim)
         c = read_card(cfg.init)

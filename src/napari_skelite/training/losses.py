@@ -114,7 +114,7 @@ def refused_deletions(s_before, s_after):
     Isolated points are left out: deleting a stray point left by an earlier
     mistake repairs a Betti-0 error rather than making one.
     """
-    from ..methods.skelite import guarded
+    from ..skelite.guard import guarded
 
     with torch.no_grad():
         before, after = s_before.detach(), s_after.detach()

@@ -1,4 +1,4 @@
-"""Training the ``subfield`` variant (:mod:`napari_skelite.subfield`) by per-pass teacher forcing.
+"""Training the ``subfield`` variant (:mod:`napari_skelite.skelite.subfield`) by per-pass teacher forcing.
 
 Every pass of the Boolean teacher on a synthetic volume is a set of
 independent examples: at each candidate, the input window the network would
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..subfield import SubfieldNet, _window_offsets, pass_inputs, teacher_passes
+from ..skelite.subfield import SubfieldNet, _window_offsets, pass_inputs, teacher_passes
 from .data import DataConfig, _seed, make_masks
 
 __all__ = ["window_dataset", "symmetry_indices", "train_subfield", "window_errors", "validate_subfield"]
@@ -90,9 +90,9 @@ def window_errors(net: SubfieldNet, windows, target, block: int = 1 << 16) -> di
 
 def validate_subfield(net: SubfieldNet, ndim: int, seed: int, n: int) -> dict:
     """Whole-volume metrics of the plain network on held-out synthetic data, against the Boolean skeleton."""
-    from ..methods.boolean import thin
+    from ..topology.thinning import thin
     from ..metrics import betti_errors, betti_numbers, coverage, thinness
-    from ..subfield import subfield_thin
+    from ..skelite.subfield import subfield_thin
     from .evaluate import held_out_kwargs
 
     dcfg = DataConfig.for_dim(ndim, **held_out_kwargs(ndim))
@@ -128,7 +128,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     Resumable: ``cfg.out`` with suffix ``.ckpt`` holds the weights, the optimiser
     and both random states, written every ``cfg.checkpoint_every`` steps.
     """
-    from ..weights import read_card, save_network
+    from ..skelite.weights import read_card, save_network
     from .evaluate import held_out_kwargs
 
     t_start = time.time()

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..model import SkeliteNet
+from ..skelite.network import SkeliteNet
 from .losses import _class_weights
 
 __all__ = ["sample_band_points", "gather_windows", "window_bce"]

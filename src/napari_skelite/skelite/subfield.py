@@ -41,8 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .methods._grid import Grid
-from .topology import simple_point_lut
+from ..topology import Grid, simple_point_lut
 
 __all__ = ["SubfieldNet", "subfield_iterate", "subfield_thin", "pass_inputs", "teacher_passes", "ARCHITECTURE"]
 

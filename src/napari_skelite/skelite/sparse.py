@@ -15,7 +15,7 @@ import numpy as np
 
 import torch
 
-from .model import Skelite
+from .network import Skelite
 
 __all__ = ["sparse_iterate"]
 
@@ -95,8 +95,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
         CPUs/GPUs with bf16 units); the running skeleton stays float32.
     """
     nd = model.ndim
-    net = model.net.body
-    layers = _matrices([net[0], net[2], net[4], net[6]], dtype)
+    layers = _matrices(model.net.convs, dtype)
     offs = _offsets(nd, x.device)
     c = x
     s = x.clone()

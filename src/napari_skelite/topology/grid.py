@@ -1,13 +1,21 @@
-"""Flat-index bookkeeping for a zero-padded volume, shared by the thinning methods."""
+"""Neighbourhoods and flat-index bookkeeping of a zero-padded volume, shared by the thinning methods."""
 from __future__ import annotations
 
-from functools import cached_property
+import itertools
+from functools import cached_property, lru_cache
 
 import numpy as np
 import torch
 
-from ..topology import neighbour_offsets
+__all__ = ["Grid", "neighbour_offsets"]
 
+@lru_cache(maxsize=None)
+def neighbour_offsets(ndim: int) -> tuple[tuple[int, ...], ...]:
+    """Offsets of the 8 (2D) or 26 (3D) neighbours, in lexicographic order.
+
+    The position of an offset in this tuple is its bit in a configuration code.
+    """
+    return tuple(o for o in itertools.product((-1, 0, 1), repeat=ndim) if any(o))
 
 class Grid:
     """Neighbour offsets of a volume of ``shape`` padded by one, as flat indices.

@@ -1,7 +1,7 @@
 """Benchmark every method on the same inputs in one process.
 
-    python -m napari_skelite.bench [--shared ../shared] [--large] [--repeat 3] [--threads 2]
-    python -m napari_skelite.bench --dask 1024,1024,512 [--chunk 128]
+    python benchmarks/bench.py [--shared ../shared] [--large] [--repeat 3] [--threads 2]
+    python benchmarks/bench.py --dask 1024,1024,512 [--chunk 128]
 
 Prints a markdown table: median time, ratio to scikit-image and to the
 Boolean method, peak resident memory during the run, iterations used, and the
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from cases import real_cases
 
 
 class _PeakRSS:
@@ -64,19 +65,8 @@ class _PeakRSS:
         self.peak = max(self.peak, self._rss())
 
 
-def real_cases(shared: Path) -> dict:
-    """``{name: (mask, reference skeleton)}`` of ``<shared>/data/real`` (DRIVE, VesSAP); empty when absent."""
-    real = Path(shared) / "data" / "real"
-    if not (real / "image_drive.png").is_file():
-        return {}
-    import imageio.v3 as iio
-
-    return {"DRIVE 512^2": (iio.imread(real / "image_drive.png") > 0, iio.imread(real / "skeleton_drive.png") > 0),
-            "VesSAP 48^3": (np.load(real / "image_vessap.npy") > 0.5, np.load(real / "skeleton_vessap.npy") > 0.5)}
-
-
 def inputs(shared: Path, large: bool):
-    from .synthetic import bezier_tree
+    from napari_skelite.synthetic import bezier_tree
 
     out = {name: mask for name, (mask, _) in real_cases(shared).items()}
     out["synthetic 1024^2"] = bezier_tree((1024, 1024), 30, (1.0, 8.0), seed=5)
@@ -89,13 +79,13 @@ def inputs(shared: Path, large: bool):
 def main(argv=None):
     import torch
 
-    from .api import skeletonize
-    from .device import synchronize
-    from .metrics import betti_errors
-    from .weights import default_weights_path
+    from napari_skelite.api import skeletonize
+    from napari_skelite.device import synchronize
+    from napari_skelite.metrics import betti_errors
+    from napari_skelite.skelite.weights import default_weights_path
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared"))
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     p.add_argument("--large", action="store_true", help="also 256^3 (minutes)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -115,7 +105,7 @@ def main(argv=None):
     for nd in (2, 3):
         w = default_weights_path(nd)
         if not w.is_file():
-            from .model import SkeliteNet
+            from napari_skelite.skelite import SkeliteNet
 
             torch.manual_seed(0)
             weights[nd] = SkeliteNet(nd)
@@ -126,14 +116,15 @@ def main(argv=None):
         ("classic", "classic", {}),
         ("boolean", "boolean", {}),
         ("local", "local", {}),
-        ("skelite", "skelite", {}),
+        ("skelite", "skelite", {"guard": False}),
         ("skelite + guard", "skelite", {"guard": True}),
-        ("skelite dense", "skelite", {"dense": True}),
-        ("skelite paper", "skelite", {"variant": "paper"}),
+        ("skelite dense", "skelite", {"dense": True, "guard": False}),
+        ("skelite paper", "skelite", {"variant": "paper", "guard": False}),
         ("skelite paper + guard", "skelite", {"variant": "paper", "guard": True}),
         ("morphological", "morphological", {}),
     ]
-    from .methods.skelite import variant_of
+    from napari_skelite.methods.skelite import variant_of
+
     print("| input | method | median s | x classic | Boolean / method | peak RSS MiB | iterations | b0/b1 err |")
     print("|---|---|---|---|---|---|---|---|")
     summary = []
@@ -186,8 +177,8 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
     import dask
     import dask.array as da
 
-    from .api import skeletonize
-    from .synthetic import lazy_bezier_tree
+    from napari_skelite.api import skeletonize
+    from napari_skelite.synthetic import lazy_bezier_tree
 
     tmp = Path(workdir or tempfile.mkdtemp(prefix="skelite-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -221,15 +212,15 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
 
 
 def _runner(method, dense):
-    from .api import skeletonize
+    from napari_skelite.api import skeletonize
 
     if not dense:
         return lambda mask, device, kw: skeletonize(mask, method, device=device, **kw)
 
     def run(mask, device, kw):
         # the dense differentiable loop on the whole (single-object) mask
-        from .device import resolve_device
-        from .methods.skelite import run as run_skelite
+        from napari_skelite.device import resolve_device
+        from napari_skelite.methods.skelite import run as run_skelite
 
         skel = run_skelite(np.pad(mask, 1), device=resolve_device(device), dense=True, **kw)[0]
         return skel[tuple(slice(1, -1) for _ in range(mask.ndim))]

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .grid import Grid, neighbour_offsets
+
 __all__ = [
-    "neighbour_offsets",
     "simple_point_lut",
     "simple_points",
     "is_simple",
@@ -31,15 +32,6 @@ __all__ = [
     "build_full_table",
     "full_table_path",
 ]
-
-
-@lru_cache(maxsize=None)
-def neighbour_offsets(ndim: int) -> tuple[tuple[int, ...], ...]:
-    """Offsets of the 8 (2D) or 26 (3D) neighbours, in lexicographic order.
-
-    The position of an offset in this tuple is its bit in a configuration code.
-    """
-    return tuple(o for o in itertools.product((-1, 0, 1), repeat=ndim) if any(o))
 
 
 @lru_cache(maxsize=None)
@@ -278,8 +270,6 @@ def simple_points(x, ndim: int):
     False at non-simple ones and at background points.
     """
     import torch
-
-    from .methods._grid import Grid
 
     fg = x.bool()
     spatial = fg.shape[-ndim:]

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .ops import cross_erode
+from ..ops import cross_erode
 
 __all__ = ["SkeliteNet", "Skelite", "binarize"]
 
@@ -57,6 +57,11 @@ class SkeliteNet(nn.Module):
     #: side of the input window one output depends on (the receptive field)
     window = 7
 
+    @property
+    def convs(self) -> list:
+        """The four convolutions, in order (each but the last is followed by a ReLU)."""
+        return [m for m in self.body if isinstance(m, (nn.Conv2d, nn.Conv3d))]
+
     def window_logits(self, windows: torch.Tensor) -> torch.Tensor:
         """Deletion logits at the centres of input windows, ``(P, 3, 7, 7[, 7])`` -> ``(P,)``.
 
@@ -68,7 +73,7 @@ class SkeliteNet(nn.Module):
         fmt = torch.channels_last if self.ndim == 2 else torch.channels_last_3d
         conv = F.conv2d if self.ndim == 2 else F.conv3d
         h = windows.contiguous(memory_format=fmt)
-        layers = [m for m in self.body if isinstance(m, (nn.Conv2d, nn.Conv3d))]
+        layers = self.convs
         for i, layer in enumerate(layers):
             h = conv(h, layer.weight, layer.bias)
             if i < len(layers) - 1:
@@ -102,6 +107,10 @@ class Skelite(nn.Module):
         if self.net.ndim != ndim:
             raise ValueError(f"a {self.net.ndim}D network cannot run a {ndim}D Skelite.")
         self.outside = outside
+
+    @property
+    def variant(self) -> str:
+        return self.net.variant
 
     def inner(self, c: torch.Tensor) -> torch.Tensor:
         """``E(E(c))``: what stays for later iterations."""

@@ -5,16 +5,20 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["DEFAULT_VARIANT", "VARIANTS", "default_weights_path", "load_network", "save_network", "read_card", "FORMAT", "FORMAT_VERSION"]
+import torch
+
+from .network import Skelite, SkeliteNet
+from .subfield import SubfieldNet
+
+__all__ = ["DEFAULT_VARIANT", "VARIANTS", "default_weights_path", "load_network", "load_cached", "save_network", "read_card", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "napari-skelite-weights"
 FORMAT_VERSION = 1
-ARCHITECTURE = "skelite-v1"
 
 
 def _weights_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parent
-    dirs = [here / "weights", here.parent.parent / "weights"]  # installed wheel; source checkout
+    package = Path(__file__).resolve().parent.parent
+    dirs = [package / "weights", package.parent.parent / "weights"]  # installed wheel; source checkout
     env = os.environ.get("NAPARI_SKELITE_WEIGHTS")
     return ([Path(env)] if env else []) + dirs
 
@@ -46,15 +50,11 @@ def _plain(v):
 
 def read_card(path) -> dict:
     """The model card stored inside a weights file."""
-    import torch
-
     return json.loads(torch.load(path, map_location="cpu", weights_only=True).get("card", "{}"))
 
 
 def save_network(net, path, card: dict | None = None) -> None:
     """Write ``net``'s weights and a model card to ``path`` (atomically)."""
-    import torch
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -68,7 +68,7 @@ def save_network(net, path, card: dict | None = None) -> None:
 
 
 def load_network(path=None, ndim: int = 2, device="cpu"):
-    """Load a :class:`~napari_skelite.model.SkeliteNet` from ``path``.
+    """Load a :class:`~napari_skelite.skelite.SkeliteNet` or :class:`~napari_skelite.skelite.SubfieldNet` from ``path``.
 
     Parameters
     ----------
@@ -85,11 +85,6 @@ def load_network(path=None, ndim: int = 2, device="cpu"):
         If the file is corrupt, not a napari-skelite weights file, from a newer
         format version, for another dimensionality or another architecture.
     """
-    import torch
-
-    from .model import SkeliteNet
-    from .subfield import SubfieldNet
-
     path = Path(path) if path is not None else default_weights_path(ndim)
     if not path.is_file():
         raise FileNotFoundError(
@@ -121,3 +116,28 @@ def load_network(path=None, ndim: int = 2, device="cpu"):
     except (RuntimeError, KeyError) as e:
         raise ValueError(f"{path} does not match the Skelite {ndim}D network: {e}") from e
     return net.to(device).eval()
+
+
+_MODELS: dict = {}
+
+
+def load_cached(ndim: int, device="cpu", weights=None, variant: str | None = None):
+    """The network ready to run: a :class:`~napari_skelite.skelite.Skelite` (paper variant) or a
+    :class:`~napari_skelite.skelite.SubfieldNet`, on ``device``, in eval mode.
+
+    ``weights`` is a path or a network (``None``: the shipped file of ``variant``).
+    Files are cached by path, modification time and size, so a replaced file is
+    reloaded; the cache holds the last four networks.
+    """
+    if isinstance(weights, torch.nn.Module):
+        net = weights.to(device).eval()
+        return net if isinstance(net, SubfieldNet) else Skelite(ndim, net).to(device).eval()
+    path = Path(default_weights_path(ndim, variant) if weights is None else weights)
+    st = path.stat() if path.is_file() else None
+    key = (str(path.resolve()), st and st.st_mtime_ns, st and st.st_size, ndim, str(device))
+    if key not in _MODELS:
+        net = load_network(path, ndim, device)
+        while len(_MODELS) >= 4:
+            _MODELS.pop(next(iter(_MODELS)))
+        _MODELS[key] = net if isinstance(net, SubfieldNet) else Skelite(ndim, net).eval()
+    return _MODELS[key]

@@ -1,0 +1,205 @@
+"""The engine: validate a label image, cut it into per-object crops, pack small ones, dispatch to a method.
+
+Each label id is thinned on its own, on its bounding box plus a background
+margin wider than any method reads; small objects are packed side by side
+and thinned in one call. :func:`skeletonize_array` is what
+:func:`napari_skelite.skeletonize` runs on an in-memory array and what
+:mod:`napari_skelite.chunked` runs on every chunk.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from . import methods
+from ._validate import _uint_for, as_label_array, check_memory, output_dtype
+from .device import resolve_device
+
+__all__ = ["skeletonize_array"]
+
+# background added around each object's bounding box: at least the Skelite network's
+# receptive radius (3), so its zero-padded feature maps never reach an object and the
+# result does not depend on where the crop ends (packing, chunking, position)
+_MARGIN = 4
+
+
+def _crop_bounds(box):
+    """Start (even, so subfield parities match the whole image) and stop of an object's crop per axis."""
+    return [(b.start - _MARGIN) // 2 * 2 for b in box], [b.stop + _MARGIN for b in box]
+
+
+def _crop(compact, box, index):
+    """Binary crop of object ``index`` with a background margin of ``_MARGIN`` (or one more).
+
+    The crop starts at an even image coordinate (padding with background
+    beyond the border), so the subfield parities of the Boolean method are
+    those of the whole image and per-object results equal whole-image ones.
+
+    Returns
+    -------
+    crop : bool array; inner : slices of ``crop`` that correspond to ``box``
+    """
+    lo, hi = _crop_bounds(box)
+    src = tuple(slice(max(a, 0), min(z, n)) for a, z, n in zip(lo, hi, compact.shape))
+    pad = [(s.start - a, z - s.stop) for s, a, z in zip(src, lo, hi)]
+    crop = np.pad(compact[src] == index, pad)
+    inner = tuple(slice(b.start - a, b.stop - a) for b, a in zip(box, lo))
+    return crop, inner
+
+
+def _keep_lost_objects(mask, skel):
+    """Represent each component a method erased entirely by its most central point.
+
+    Learned thinning can delete a whole small object, and scikit-image's 3D
+    thinning deletes some flat objects; every object keeps at least one point.
+    """
+    structure = np.ones((3,) * mask.ndim, bool)
+    lab, n = ndimage.label(mask, structure)
+    if n == 0:
+        return skel
+    hit = ndimage.maximum(skel, lab, np.arange(1, n + 1))
+    lost = np.flatnonzero(~np.asarray(hit, bool)) + 1
+    if lost.size:
+        dist = ndimage.distance_transform_cdt(mask, "taxicab")
+        for i in lost:
+            pos = ndimage.maximum_position(dist, lab, i)
+            skel[pos] = True
+    return skel
+
+
+_PACK_SIDE = {2: 64, 3: 32}  # objects whose crop fits in this side are thinned together
+_PACK_VOXELS = 2**20           # largest canvas of packed objects
+_PACK_GAP = 4                  # background between packed crops: more than any method reads across
+
+
+def _crop_shape(box) -> tuple:
+    lo, hi = _crop_bounds(box)
+    return tuple(int(z - a) for a, z in zip(lo, hi))
+
+
+def _groups(shapes):
+    """Object indices in run order from crop shapes: small objects in groups to pack, large ones alone."""
+    ndim = len(shapes[0])
+    small = [i for i, sh in enumerate(shapes) if max(sh) <= _PACK_SIDE[ndim]]
+    groups = [[i] for i, sh in enumerate(shapes) if max(sh) > _PACK_SIDE[ndim]]
+    small.sort(key=lambda i: shapes[i][:-1], reverse=True)  # similar cross-sections share a strip
+    cur, cross, length = [], None, 0
+    for i in small:
+        sh = shapes[i]
+        new_cross = sh[:-1] if cross is None else tuple(max(a, b) for a, b in zip(cross, sh[:-1]))
+        new_length = length + sh[-1] + _PACK_GAP + sh[-1] % 2
+        if cur and np.prod(new_cross) * new_length > _PACK_VOXELS:
+            groups.append(cur)
+            cur, new_cross, new_length = [], sh[:-1], sh[-1] + _PACK_GAP + sh[-1] % 2
+        cur.append(i)
+        cross, length = new_cross, new_length
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _pack(crops):
+    """Place crops side by side along the last axis, at even offsets with background gaps.
+
+    Every method only reads a few points across, so each crop's result on the
+    canvas equals its result alone (tested); subfield parities are kept.
+
+    Returns
+    -------
+    canvas : bool array; places : list of slices, one per crop
+    """
+    if len(crops) == 1:
+        return crops[0], [tuple(slice(None) for _ in crops[0].shape)]
+    cross = tuple(max(c.shape[a] for c in crops) for a in range(crops[0].ndim - 1))
+    starts, pos = [], 0
+    for c in crops:
+        starts.append(pos)
+        pos += c.shape[-1] + c.shape[-1] % 2 + _PACK_GAP
+    canvas = np.zeros(cross + (pos,), bool)
+    places = []
+    for c, x0 in zip(crops, starts):
+        place = tuple(slice(0, n) for n in c.shape[:-1]) + (slice(x0, x0 + c.shape[-1]),)
+        canvas[place] = c
+        places.append(place)
+    return canvas, places
+
+
+def _compact_ids(arr):
+    """Object ids (without 0) and the image relabelled ``1..n`` in the smallest unsigned dtype."""
+    if arr.dtype.itemsize <= 2 or arr.dtype == bool:  # a lookup table is cheaper than sorting
+        codes = arr.view(np.uint8) if arr.dtype == bool else arr
+        present = np.bincount(codes.reshape(-1), minlength=2) > 0
+        present[0] = False
+        ids = np.flatnonzero(present).astype(arr.dtype)
+        lut = np.zeros(present.size, _uint_for(len(ids)))
+        lut[ids.astype(np.int64)] = np.arange(1, len(ids) + 1)
+        return ids, lut[codes]
+    ids, inverse = np.unique(arr, return_inverse=True)
+    compact = inverse.reshape(arr.shape).astype(_uint_for(len(ids) + 1))
+    if ids.size and ids[0] == 0:
+        return ids[1:], compact
+    return ids, compact + 1
+
+
+def _touches_face(box, shape) -> bool:
+    return any(b.start == 0 or b.stop == n for b, n in zip(box, shape))
+
+
+def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | None = None, device="auto",
+                      return_steps: bool = False, options: dict | None = None, callback=None,
+                      cut_objects: bool = False):
+    """:func:`napari_skelite.skeletonize` on one in-memory array.
+
+    Parameters
+    ----------
+    mask : array_like, 2D or 3D labels (validated here)
+    method : str or Method
+    iterations, device, return_steps, callback
+        As for :func:`napari_skelite.skeletonize`.
+    options : dict, optional
+        The method's own options (validated against its record).
+    cut_objects : bool
+        The array is a chunk with a halo; objects touching its faces are cut,
+        so the erased-object rule is left to the chunk that holds them.
+    """
+    record = methods.get(method) if isinstance(method, str) else method
+    kw = record.resolve(options or {})
+    arr = as_label_array(mask)
+    out = np.zeros(arr.shape, output_dtype(arr))
+    ids, compact = _compact_ids(arr)
+    per_object = []
+    if ids.size:
+        dev = resolve_device(device) if record.uses_torch else "cpu"
+        run = record.run
+        kw["tick"] = None
+        boxes = ndimage.find_objects(compact)
+        shapes = [_crop_shape(box) for box in boxes]
+        check_memory(max(int(np.prod(sh)) for sh in shapes), record)
+        done = 0
+        for group in _groups(shapes):
+            crops = [_crop(compact, boxes[i], i + 1) for i in group]
+            if callback is not None:  # checked every iteration too, so a cancel is quick
+                kw["tick"] = lambda d=done: callback(d, len(ids))
+            canvas, places = _pack([c for c, _ in crops])
+            skel_all, steps_all = run(canvas, iterations=iterations, device=dev, return_steps=return_steps, **kw)
+            for i, (crop, inner), place in zip(group, crops, places):
+                skel = skel_all[place]
+                if not (cut_objects and _touches_face(boxes[i], compact.shape)):
+                    skel = _keep_lost_objects(crop, skel)
+                out[boxes[i]][skel[inner]] = ids[i]
+                if return_steps:
+                    states = [st[place] for st in steps_all]
+                    states[-1] = skel
+                    per_object.append((ids[i], boxes[i], [st[inner] for st in states]))
+            done += len(group)
+            if callback is not None:
+                callback(done, len(ids))
+    if not return_steps:
+        return out
+    n = max((len(s) for _, _, s in per_object), default=1)
+    steps = np.zeros((n,) + arr.shape, out.dtype)
+    for label, box, states in per_object:
+        for j in range(n):
+            st = states[min(j, len(states) - 1)]
+            steps[(j,) + box][st] = label
+    return out, steps

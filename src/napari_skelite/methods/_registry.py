@@ -1,0 +1,171 @@
+"""The method registry: one :class:`Method` record per skeletonizer, declared beside its ``run``.
+
+Everything else (the engine, chunked processing, memory checks, the CLI, the
+widget, run records, the comparison table, the clDice loss) reads these
+records; adding a method is one module that calls :func:`register`.
+
+The ``run`` contract
+--------------------
+``run(mask, *, iterations, device, return_steps, tick, **options)`` thins one
+binary object:
+
+- ``mask``: ``(H, W)`` or ``(D, H, W)`` numpy bool array; its border counts as background;
+- ``iterations``: ``None`` (until done) or a positive int;
+- ``device``: a resolved ``torch.device`` (``"cpu"`` for methods that do not use torch);
+- ``return_steps``: also return every iteration's state;
+- ``tick``: ``None`` or a callable the method calls once per iteration (it raises to cancel);
+- ``options``: only the options the record declares, each with its value.
+
+It returns ``(skeleton, steps)``: a bool array of ``mask``'s shape and, with
+``return_steps``, a list of bool arrays whose first item is the input.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["Method", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
+
+
+def count_iterations(iterations: int | None, needed: int | None) -> int | None:
+    """Iterations that can change anything: the requested count, capped by what the depth needs."""
+    if needed is None:
+        return iterations
+    return needed if iterations is None else min(iterations, needed)
+
+
+def thinning_halo(ndim: int, depth: int | None, iterations: int | None, options: Mapping) -> int:
+    """Halo of subfield thinning: ``2**ndim + 1`` points per iteration for ``depth + 2`` iterations.
+
+    Subfield thinning passes information one point per subfield pass. This is
+    a bound that holds in the tests (chunked equals whole), not a proof.
+    """
+    return (2**ndim + 1) * (count_iterations(iterations, depth) + 2)
+
+
+def _always(ndim, iterations, options) -> bool:
+    return True
+
+
+def _never(options) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Method:
+    """Everything the rest of the package needs to know about one skeletonization method.
+
+    Attributes
+    ----------
+    name : str
+        What ``skeletonize(method=...)`` and ``--method`` accept.
+    label : str
+        The widget's combo text.
+    description : str
+        One line: what it is and when to use it.
+    run : callable
+        See the module docstring for the contract.
+    options : mapping
+        Keyword options ``run`` accepts beyond the common ones, with their defaults.
+    halo : callable
+        ``halo(ndim, depth, iterations, options) -> int``: points per side a chunk
+        must see so that chunked results equal whole-image ones (``depth``: the
+        largest city-block depth, ``None`` when ``needs_depth`` says it is not needed).
+    needs_depth : callable
+        ``needs_depth(ndim, iterations, options) -> bool``.
+    bytes_per_voxel : int
+        Rough peak memory per voxel of an object's crop (measured with the benchmark).
+    keeps_topology : callable
+        ``keeps_topology(options) -> bool``: whether the method guarantees every
+        Betti number; when not, the product measures and reports a change.
+    soft_skeleton : callable or None
+        ``soft_skeleton(x, iterations, options) -> tensor`` on ``(B, 1, *spatial)``
+        float tensors, differentiable; ``None``: not differentiable.
+    uses_torch : bool
+        Runs on a torch device; ``False``: always on the CPU.
+    """
+
+    name: str
+    label: str
+    description: str
+    run: Callable[..., tuple]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    halo: Callable[[int, int | None, int | None, Mapping], int] = thinning_halo
+    needs_depth: Callable[[int, int | None, Mapping], bool] = _always
+    bytes_per_voxel: int = 100
+    keeps_topology: Callable[[Mapping], bool] = _never
+    soft_skeleton: Callable | None = None
+    uses_torch: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    @property
+    def differentiable(self) -> bool:
+        return self.soft_skeleton is not None
+
+    def resolve(self, options: Mapping) -> dict:
+        """The method's options: its defaults updated with ``options``.
+
+        Raises
+        ------
+        TypeError
+            For an option the method does not take (the message lists those it takes).
+        """
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            takes = ", ".join(self.options) or "no options"
+            raise TypeError(f"method {self.name!r} takes no option {', '.join(map(repr, unknown))} "
+                            f"(it takes: {takes}).")
+        return {**self.options, **options}
+
+    def select(self, options: Mapping) -> dict:
+        """The items of ``options`` this method takes (for running several methods with shared options)."""
+        return {k: v for k, v in options.items() if k in self.options}
+
+    def chunk_halo(self, ndim: int, depth: int | None, iterations: int | None, options: Mapping) -> int:
+        """:attr:`halo`, rounded up to an even number (so subfield parities stay aligned)."""
+        h = int(self.halo(ndim, depth, iterations, options))
+        return h + h % 2
+
+
+_REGISTRY: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add ``method`` to the registry (a method of the same name is replaced); returns it."""
+    if not method.name.isidentifier() or method.name.lower() != method.name:
+        raise ValueError(f"a method name must be a lower-case identifier; got {method.name!r}.")
+    _REGISTRY[method.name] = method
+    return method
+
+
+def unregister(name: str) -> None:
+    """Remove a registered method (tests use it to clean up a toy method)."""
+    _REGISTRY.pop(name, None)
+
+
+def names() -> list[str]:
+    """Registered method names, in registration order."""
+    return list(_REGISTRY)
+
+
+def methods() -> list[Method]:
+    """Registered method records, in registration order."""
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> Method:
+    """The record of ``name`` (case-insensitive).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    """
+    key = name.lower() if isinstance(name, str) else name
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(_REGISTRY)}.")
+    return _REGISTRY[key]

@@ -1,0 +1,26 @@
+"""The Skelite network: both variants' networks and loops, band-sparse inference, the guard, weights files."""
+from .guard import full_blocks, guarded, thin_blocks
+from .network import Skelite, SkeliteNet, binarize
+from .sparse import sparse_iterate
+from .subfield import SubfieldNet, subfield_iterate, subfield_thin
+from .weights import DEFAULT_VARIANT, VARIANTS, default_weights_path, load_cached, load_network, read_card, save_network
+
+__all__ = [
+    "Skelite",
+    "SkeliteNet",
+    "SubfieldNet",
+    "binarize",
+    "sparse_iterate",
+    "subfield_iterate",
+    "subfield_thin",
+    "guarded",
+    "thin_blocks",
+    "full_blocks",
+    "DEFAULT_VARIANT",
+    "VARIANTS",
+    "default_weights_path",
+    "load_cached",
+    "load_network",
+    "read_card",
+    "save_network",
+]

@@ -1,0 +1,30 @@
+"""A toy method registered by tests: one cross erosion (not a skeleton, but a method in every other way)."""
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from napari_skelite import methods
+
+
+def _run(mask, *, iterations=None, device="cpu", return_steps=False, tick=None, times=1):
+    if tick is not None:
+        tick()
+    out = ndimage.binary_erosion(mask, iterations=times, border_value=0)
+    return out, ([mask.astype(bool), out] if return_steps else None)
+
+
+TOY = methods.Method(
+    name="toyerode", label="Toy erosion", description="erodes once (a test method)", run=_run,
+    options={"times": 1}, halo=lambda ndim, depth, iterations, options: options["times"] + 1,
+    needs_depth=lambda ndim, iterations, options: False, uses_torch=False,
+)
+
+
+@pytest.fixture
+def toy_method():
+    methods.register(TOY)
+    yield TOY
+    methods.unregister(TOY.name)
+
+
+__all__ = ["toy_method", "TOY", "np"]

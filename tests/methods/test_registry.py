@@ -1,0 +1,61 @@
+"""The method registry: one record per method, read by every part of the package."""
+import numpy as np
+import pytest
+
+from napari_skelite import available_methods, methods, skeletonize
+from napari_skelite.chunked import halo_size
+from napari_skelite.cli import build_parser
+from napari_skelite.compare import compare_methods
+
+from ._toy import toy_method  # noqa: F401  (fixture)
+
+
+def _blob():
+    m = np.zeros((30, 34), np.uint8)
+    m[5:25, 4:30] = 3
+    m[12:18, 10:20] = 0
+    return m
+
+
+def test_the_built_in_methods_are_registered_in_order():
+    assert methods.names()[:5] == ["skelite", "boolean", "local", "morphological", "classic"]
+
+
+def test_a_registered_method_runs_through_skeletonize_with_its_options(toy_method):
+    m = _blob()
+    once = skeletonize(m, "toyerode")
+    twice = skeletonize(m, "toyerode", times=2)
+    assert "toyerode" in available_methods()
+    assert (twice > 0).sum() < (once > 0).sum() < (m > 0).sum()
+    assert set(np.unique(once)) == {0, 3}
+
+
+def test_a_registered_method_is_a_cli_choice(toy_method):
+    args = build_parser().parse_args(["skeletonize", "in.npy", "out.npy", "--method", "toyerode"])
+    assert args.method == "toyerode"
+
+
+def test_a_registered_method_gets_a_row_in_the_comparison_table(toy_method):
+    rows = compare_methods(_blob(), ["toyerode", "boolean"])
+    assert [r["method"] for r in rows] == ["toyerode", "boolean"] and "error" not in rows[0]
+
+
+def test_a_registered_method_gets_its_own_chunked_halo_and_chunked_equals_whole(toy_method):
+    assert halo_size("toyerode", 2, None, times=3) == 4
+    m = _blob()
+    assert np.array_equal(skeletonize(m, "toyerode", times=2, chunks=8), skeletonize(m, "toyerode", times=2))
+
+
+def test_an_option_the_method_does_not_take_is_a_clear_error():
+    with pytest.raises(TypeError, match="takes no option 'guard'"):
+        skeletonize(_blob(), "boolean", guard=True)
+
+
+def test_an_unknown_method_lists_the_known_ones():
+    with pytest.raises(ValueError, match="choose one of skelite, boolean"):
+        methods.get("nope")
+
+
+def test_every_record_says_whether_it_keeps_the_topology():
+    kept = {r.name: r.keeps_topology(r.resolve({})) for r in methods.methods()}
+    assert kept == {"skelite": True, "boolean": True, "local": True, "morphological": False, "classic": False}
