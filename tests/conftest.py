@@ -35,3 +35,15 @@ def shell(n=13, r_out=5, r_in=2):
     zz, yy, xx = np.mgrid[:n, :n, :n]
     d = np.sqrt((zz - n // 2) ** 2 + (yy - n // 2) ** 2 + (xx - n // 2) ** 2)
     return (d <= r_out) & (d > r_in)
+
+
+@pytest.fixture
+def toy_method():
+    """A toy method registered for one test (``tests/methods/_toy.py``), removed after it."""
+    from napari_skelite import methods
+
+    from .methods._toy import TOY
+
+    methods.register(TOY)
+    yield TOY
+    methods.unregister(TOY.name)

@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from napari_skelite.graph import branch_table
 

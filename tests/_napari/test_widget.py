@@ -8,8 +8,6 @@ pytest.importorskip("napari")
 
 from napari_skelite._napari.widget import SkeletonizeWidget, _grid  # noqa: E402
 
-from ..methods._toy import toy_method  # noqa: E402,F401  (fixture)
-
 pytestmark = pytest.mark.gui
 
 

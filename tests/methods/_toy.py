@@ -1,6 +1,4 @@
 """A toy method registered by tests: one cross erosion (not a skeleton, but a method in every other way)."""
-import numpy as np
-import pytest
 from scipy import ndimage
 
 from napari_skelite import methods
@@ -19,12 +17,3 @@ TOY = methods.Method(
     needs_depth=lambda ndim, iterations, options: False, uses_torch=False,
 )
 
-
-@pytest.fixture
-def toy_method():
-    methods.register(TOY)
-    yield TOY
-    methods.unregister(TOY.name)
-
-
-__all__ = ["toy_method", "TOY", "np"]

@@ -7,8 +7,6 @@ from napari_skelite.chunked import halo_size
 from napari_skelite.cli import build_parser
 from napari_skelite.compare import compare_methods
 
-from ._toy import toy_method  # noqa: F401  (fixture)
-
 
 def _blob():
     m = np.zeros((30, 34), np.uint8)

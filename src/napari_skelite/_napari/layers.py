@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..record import run_record
+
 KEY = "napari_skelite"
 
 
@@ -44,7 +46,6 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
     meta = (metadata or {}).get(KEY)
     if not meta or meta.get("kind") != "skeleton":
         return None
-    from ..record import run_record
 
     opts = meta.get("options", {})
     data = np.asarray(data)

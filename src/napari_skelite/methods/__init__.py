@@ -3,7 +3,23 @@
 Each module declares its record beside its ``run`` and registers it on import;
 importing this package registers the built-in methods, in this order.
 """
-from . import skelite, boolean, local, morphological, classic  # noqa: F401  (registers the built-ins)
-from ._registry import Method, count_iterations, get, methods, names, register, thinning_halo, unregister
+# isort: off
+# the order of these imports is the order of the methods everywhere (CLI, widget, tables)
+from . import skelite  # noqa: F401
+from . import boolean  # noqa: F401
+from . import local  # noqa: F401
+from . import morphological  # noqa: F401
+from . import classic  # noqa: F401
+# isort: on
+from ._registry import (
+    Method,
+    count_iterations,
+    get,
+    methods,
+    names,
+    register,
+    thinning_halo,
+    unregister,
+)
 
 __all__ = ["Method", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._validate import check_precision
 from ..skelite import (
     Skelite,
     SubfieldNet,
@@ -14,7 +15,6 @@ from ..skelite import (
     subfield_iterate,
     thin_blocks,
 )
-from .._validate import check_precision
 from ._registry import Method, count_iterations, register, thinning_halo
 
 __all__ = ["run", "variant_of", "METHOD"]

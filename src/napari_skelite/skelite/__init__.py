@@ -3,7 +3,15 @@ from .guard import full_blocks, guarded, thin_blocks
 from .network import Skelite, SkeliteNet, binarize
 from .sparse import sparse_iterate
 from .subfield import SubfieldNet, subfield_iterate, subfield_thin
-from .weights import DEFAULT_VARIANT, VARIANTS, default_weights_path, load_cached, load_network, read_card, save_network
+from .weights import (
+    DEFAULT_VARIANT,
+    VARIANTS,
+    default_weights_path,
+    load_cached,
+    load_network,
+    read_card,
+    save_network,
+)
 
 __all__ = [
     "Skelite",

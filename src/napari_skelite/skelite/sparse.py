@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-
 import torch
 
 from .network import Skelite

@@ -14,7 +14,6 @@ Everything is a torch tensor operation, so it runs on CPU, CUDA and MPS.
 """
 from __future__ import annotations
 
-import itertools
 import os
 from functools import lru_cache
 from pathlib import Path

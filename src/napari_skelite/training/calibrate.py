@@ -14,8 +14,10 @@ import copy
 import numpy as np
 import torch
 
+from ..api import skeletonize
+from ..skelite.weights import load_network, read_card, save_network
 from .data import DataConfig, make_masks
-from .evaluate import case_metrics, held_out_kwargs
+from .evaluate import case_metrics, held_out_kwargs, small_check, validate
 
 __all__ = ["calibrate", "with_offset", "offset_of", "calibration_table", "choose_offset", "OFFSETS", "THIN_COST"]
 
@@ -40,7 +42,6 @@ def offset_of(card: dict) -> float:
 
 def calibration_table(net, ndim: int, seed: int, n: int, offsets=OFFSETS) -> list[dict]:
     """Mean Betti errors, thinness and size for each offset on ``n`` calibration images."""
-    from ..api import skeletonize
 
     masks = make_masks(DataConfig.for_dim(ndim, **held_out_kwargs(ndim)), n, seed)
     classic = [skeletonize(m, "classic") for m in masks]
@@ -75,8 +76,6 @@ def calibrate(path, out, ndim: int, seed: int = 20_000, n: int = 16, offsets=OFF
     import json
     from pathlib import Path
 
-    from ..skelite.weights import load_network, read_card, save_network
-    from .evaluate import small_check, validate
 
     card = read_card(path)
     raw = with_offset(load_network(path, ndim), -offset_of(card))

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from ..methods import local
-from ..topology.thinning import thin
 from ..synthetic import _check_radius_dist, bezier_curves, render_tubes
+from ..topology.thinning import thin
 from .augment import boundary_noise, downscale, flip_rotate
 
 __all__ = ["DataConfig", "TEACHERS", "teacher_description", "make_sample", "make_masks", "make_dataset", "random_crops"]

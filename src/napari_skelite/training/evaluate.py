@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..api import skeletonize
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
 from .data import DataConfig, make_masks
 
@@ -33,7 +34,6 @@ def meets_targets(m: dict) -> bool:
 
 def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dict:
     """Metrics of ``net`` on held-out synthetic data (other seed, curve counts and radii)."""
-    from ..api import skeletonize
 
     dcfg = DataConfig.for_dim(ndim, **held_out_kwargs(ndim))
     masks = make_masks(dcfg, n, seed)

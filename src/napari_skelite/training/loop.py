@@ -11,9 +11,7 @@ the full loop on the student's own states.
 from __future__ import annotations
 
 import json
-import math
 import platform
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,11 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..skelite.network import Skelite, SkeliteNet
+from ..device import resolve_device
 from ..ops import cross_erode
-from ..skelite.weights import read_card, save_network
+from ..skelite.network import Skelite, SkeliteNet
+from ..skelite.weights import load_network, read_card, save_network
 from . import losses
 from .data import DataConfig, make_dataset, random_crops, teacher_description
+from .evaluate import small_check, validate
+from .subfield import train_subfield
 from .windows import window_bce
 
 __all__ = ["TrainConfig", "teacher_forcing_batch", "train"]
@@ -151,13 +152,11 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
 
     ``command`` is the command line recorded in the card.
     """
-    from ..device import resolve_device
 
     t_start = time.time()
     dev = resolve_device(cfg.device)  # an unavailable device fails before any work
     torch.set_num_threads(cfg.threads)
     if cfg.variant == "subfield":
-        from .subfield import train_subfield
 
         return train_subfield(cfg, progress, log, command)
     torch.manual_seed(cfg.seed)
@@ -166,7 +165,6 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
     masks, skels = make_dataset(dcfg, cfg.samples, cfg.seed, cfg.cache, progress)
     init_card = None
     if cfg.init:
-        from ..skelite.weights import load_network
 
         net = load_network(cfg.init, cfg.ndim)
         c = read_card(cfg.init)
@@ -232,7 +230,6 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
             log(f"step {step + 1}/{cfg.steps} loss {np.mean(history[-50:]):.4f} ({time.time() - t_start:.0f}s)")
     model.eval()
     model.to("cpu")  # validation, card and file on the CPU: the weights load anywhere
-    from .evaluate import small_check, validate
 
     metrics = validate(model.net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples)
     card = {

@@ -5,6 +5,9 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import soft_cldice_loss
+from ..ops import cross_erode
+from ..skelite.guard import guarded
+from ..topology import simple_points
 
 __all__ = ["band_bce", "critical_points", "hole_points", "stray_points", "isolated_points", "refused_deletions",
            "guard_loss", "stray_loss", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
@@ -40,7 +43,6 @@ def critical_points(state, band, target_delete):
     the teacher's next state ``state - band * target_delete`` (deleting one of
     them would split a curve, cut a loop or punch a hole).
     """
-    from ..topology import simple_points
 
     kept = band * (1 - target_delete)
     nxt = (state - band * target_delete) > 0.5
@@ -58,7 +60,6 @@ def hole_points(state, band, target_delete):
 
     Parameters and return as :func:`critical_points`.
     """
-    from ..ops import cross_erode
 
     kept = band * (1 - target_delete)
     nxt = ((state - band * target_delete) > 0.5).to(state.dtype)
@@ -114,7 +115,6 @@ def refused_deletions(s_before, s_after):
     Isolated points are left out: deleting a stray point left by an earlier
     mistake repairs a Betti-0 error rather than making one.
     """
-    from ..skelite.guard import guarded
 
     with torch.no_grad():
         before, after = s_before.detach(), s_after.detach()

@@ -18,8 +18,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..skelite.subfield import SubfieldNet, _window_offsets, pass_inputs, teacher_passes
+from ..metrics import betti_errors, betti_numbers, coverage, thinness
+from ..skelite.subfield import (
+    SubfieldNet,
+    _window_offsets,
+    pass_inputs,
+    subfield_thin,
+    teacher_passes,
+)
+from ..skelite.weights import read_card, save_network
+from ..topology.thinning import thin
 from .data import DataConfig, _seed, make_masks
+from .evaluate import held_out_kwargs
 
 __all__ = ["window_dataset", "symmetry_indices", "train_subfield", "window_errors", "validate_subfield"]
 
@@ -90,10 +100,6 @@ def window_errors(net: SubfieldNet, windows, target, block: int = 1 << 16) -> di
 
 def validate_subfield(net: SubfieldNet, ndim: int, seed: int, n: int) -> dict:
     """Whole-volume metrics of the plain network on held-out synthetic data, against the Boolean skeleton."""
-    from ..topology.thinning import thin
-    from ..metrics import betti_errors, betti_numbers, coverage, thinness
-    from ..skelite.subfield import subfield_thin
-    from .evaluate import held_out_kwargs
 
     dcfg = DataConfig.for_dim(ndim, **held_out_kwargs(ndim))
     rows = []
@@ -128,8 +134,6 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     Resumable: ``cfg.out`` with suffix ``.ckpt`` holds the weights, the optimiser
     and both random states, written every ``cfg.checkpoint_every`` steps.
     """
-    from ..skelite.weights import read_card, save_network
-    from .evaluate import held_out_kwargs
 
     t_start = time.time()
     torch.manual_seed(cfg.seed)
