@@ -3,7 +3,7 @@
     python benchmarks/evaluate.py [--shared ../shared] [--weights-2d PATH] [--weights-3d PATH]
 
 Real data (DRIVE 2D, VesSAP 3D) is read from ``<shared>/data/real`` when present.
-Targets of the training issue are checked per case for Skelite.
+Each case is checked against the quality targets of ``napari_skelite.training.evaluate``.
 """
 from __future__ import annotations
 

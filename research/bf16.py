@@ -1,6 +1,6 @@
 """How often bfloat16 changes a Skelite skeleton, and how much faster it is (CPU, same process).
 
-    python benchmarks/bf16.py [--shared ../shared] [--n 32]
+    python research/bf16.py [--shared ../shared] [--n 32]
 
 Runs the shipped weights on the held-out validation samples of the training
 pipeline (seed 10000) and on DRIVE/VesSAP when present; prints per set the share

@@ -1,6 +1,6 @@
 """Where a skeleton breaks: its pieces inside each connected component of the mask.
 
-    python benchmarks/breaks.py [--shared ../shared] [--guard] weights/skelite_2d.pt [other.pt ...]
+    python research/breaks.py [--shared ../shared] [--guard] weights/skelite_2d.pt [other.pt ...]
 
 For every 2D case of ``benchmarks/evaluate.py`` (DRIVE, the held-out synthetic images, the thick
 silhouette, the text strokes) and every weights file, prints the mask components whose skeleton
@@ -16,7 +16,11 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
+import sys
+
 from napari_skelite import skeletonize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from evaluate import cases
 

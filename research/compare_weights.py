@@ -1,17 +1,17 @@
 """Compare Skelite weights files on the held-out synthetic sets that weights are chosen on.
 
-    python benchmarks/compare_weights.py --dim 2 weights/skelite_2d.pt runs/other/skelite_2d.pt ...
+    python research/compare_weights.py --dim 2 weights/skelite_2d.pt runs/other/skelite_2d.pt ...
 
 Sets (all generated from fixed seeds, none used in training or calibration):
 
 - ``validation``: seed 10000, 32 images (16 volumes in 3D), the training command's validation set;
 - ``more``: seed 30000, 64 images (2D only), the same distribution;
 - ``thin``: seed 50000, 32 images of 256^2 with 20-40 curves of radius 0.5-2.5 px (2D only):
-  thin, crowded, noisy vessel networks, closer to DRIVE than the training data. Fixed in
-  session 6 before any weights were compared on it.
+  thin, crowded, noisy vessel networks, closer to DRIVE than the training data, fixed before
+  any weights were compared on it.
 
 Per set: mean Betti errors per image, the mean share of points in full 2x2(x2) blocks,
-the share of images meeting every target of the training issue, the selection cost (the
+the share of images meeting every quality target (``training.evaluate.meets_targets``), the selection cost (the
 calibration's: b0 + b1 errors + ``THIN_COST`` (50) x 2x2 share, per image, with its standard
 error) and the signed changes of the Betti numbers summed over the set (``b1 -n``: loops lost, ``b1 +n``: holes punched).
 """

@@ -1,6 +1,6 @@
 """Per-step (teacher-forced) errors of Skelite weights, split by whether the point is critical.
 
-    python benchmarks/step_errors.py --dim 3 weights/skelite_3d.pt runs/other/skelite_3d.pt
+    python research/step_errors.py --dim 3 weights/skelite_3d.pt runs/other/skelite_3d.pt
 
 Each held-out crop (``make_sample`` with seeds 10**9 + i, as the training command's per-step
 report) is cut into its per-iteration examples, the teacher's state fed as ``S``. A kept point is
@@ -10,8 +10,8 @@ share of kept points the network deletes, for critical and other kept points, th
 wrong deletions that are critical, and the share of the teacher's deletions it keeps.
 
 ``--teacher`` picks the teacher the errors are counted against (default ``local``, the teacher of
-the current recipe). Weights trained on the other teacher (``--teacher directional``: the shipped
-3D file, session 1) must be measured against that one: against the local teacher they are charged
+the current recipe). Weights trained on the other teacher (``--teacher directional``: the paper
+variant's 3D file, ``weights/skelite_3d_paper.pt``) must be measured against that one: against the local teacher they are charged
 for every point where the two teachers' skeletons differ.
 """
 from __future__ import annotations

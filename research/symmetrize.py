@@ -1,12 +1,12 @@
 """Does averaging the network over flips (test-time symmetrisation) cut plain Skelite's errors?
 
-    python benchmarks/symmetrize.py --dim 2 [--weights weights/skelite_2d.pt] [--samples 16]
+    python research/symmetrize.py --dim 2 [--weights weights/skelite_2d.pt] [--samples 16]
 
 Each variant runs Skelite's dense loop with a per-iteration network
 ``f_G(x) = mean over g in G of g^-1 f(g x)`` (mean of logits), for G = the identity, the
 ``2^ndim`` axis flips, and the flips combined with every axis permutation. Printed per variant,
 plain and with the topology guard: mean Betti errors, 2x2(x2) share, size against and coverage of
-scikit-image's skeleton and the share of images meeting the training issue's targets on held-out
+scikit-image's skeleton and the share of images meeting the quality targets on held-out
 synthetic data (seed 10000), then the same for the unlike-training cases of
 ``benchmarks/evaluate.py``.
 

@@ -1,6 +1,6 @@
 """Lower bound on the error of any classifier that sees only the network's 7x7(x7) window.
 
-    python benchmarks/window_ambiguity.py --dim 2 --images 300 [--teacher local|directional] [--cache DIR]
+    python research/window_ambiguity.py --dim 2 --images 300 [--teacher local|directional] [--cache DIR]
 
 Teacher-forced inputs ``(band, C, S)`` of the training data: the binary 7x7 window of the three
 channels at every band point is hashed; a window that occurs with both targets (keep / delete)

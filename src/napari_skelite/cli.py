@@ -73,6 +73,7 @@ def _cmd_demo(a):
 
 
 def _cmd_train(a):
+    import torch
     from tqdm import tqdm
 
     from .training.loop import TrainConfig, train
@@ -102,6 +103,7 @@ def _cmd_train(a):
                       stray_weight=a.stray_weight, device=a.device,
                       window_rates=a.window_rates, unrolled_batch=a.unrolled_batch)
     command = " ".join(["napari-skelite"] + (sys.argv[1:] if "train" in sys.argv else []))
+    torch.set_num_threads(a.threads)
     card = train(cfg, progress=tqdm, log=tqdm.write, command=command)
     print(f"saved {out}; validation: {card['validation']}")
 

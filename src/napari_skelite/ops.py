@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["cross_erode", "box_dilate", "box_erode", "spatial_dims"]
+__all__ = ["cross_erode", "box_dilate", "spatial_dims"]
 
 
 def spatial_dims(x: torch.Tensor) -> int:
@@ -62,7 +62,3 @@ def box_dilate(x: torch.Tensor) -> torch.Tensor:
     nd = spatial_dims(x)
     return _pool(x, (3,) * nd, 1)
 
-
-def box_erode(x: torch.Tensor) -> torch.Tensor:
-    """Min-filter with the full 3x3(x3) box (outside counts as foreground)."""
-    return -box_dilate(-x)

@@ -1,4 +1,10 @@
-"""Validation of trained Skelite weights against the targets of the training issue."""
+"""Validation of trained Skelite weights against per-case quality targets.
+
+A case meets the targets when its Betti-0 error is at most max(1, 5% of the
+input's components), its Betti-1 error at most max(1, 10% of its loops), at
+most 1% of its points lie in full 2x2(x2) blocks, it covers at least 90% of
+scikit-image's skeleton within 2 points and is at most 1.3x its size.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -27,14 +33,13 @@ def case_metrics(skel, mask, classic) -> dict:
 
 
 def meets_targets(m: dict) -> bool:
-    """The training issue's targets for one case."""
+    """Whether one case's metrics (from :func:`case_metrics`) meet the quality targets."""
     return (m["b0_error"] <= max(1, 0.05 * m["b0"]) and m["b1_error"] <= max(1, 0.10 * m["b1"])
             and m["thinness"] <= 0.01 and m["coverage_classic"] >= 0.9 and m["size_vs_classic"] <= 1.3)
 
 
 def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dict:
     """Metrics of ``net`` on held-out synthetic data (other seed, curve counts and radii)."""
-
     dcfg = DataConfig.for_dim(ndim, **held_out_kwargs(ndim))
     masks = make_masks(dcfg, n, seed)
     rows = []

@@ -1,4 +1,4 @@
-"""Distillation of the Boolean teacher into Skelite: teacher forcing, then unrolled fine-tuning.
+"""Training of Skelite weights: per-iteration distillation of a teacher thinning, then unrolled fine-tuning.
 
 Targets. Iteration ``k`` of Skelite judges the band of points at city-block
 depth ``2k-1..2k`` exactly once, so the only states it can reach are
@@ -150,22 +150,27 @@ def _state(model, opt, step, rng):
 def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None) -> dict:
     """Train and save ``cfg.out`` with its model card; returns the card.
 
-    ``command`` is the command line recorded in the card.
+    ``command`` is the command line recorded in the card. The random state of
+    the calling process is left as it was (the run seeds its own from
+    ``cfg.seed``); the number of torch threads is the caller's to set
+    (``cfg.threads`` is recorded; the CLI applies it).
     """
+    resolve_device(cfg.device)  # an unavailable device fails before any work
+    with torch.random.fork_rng(devices=[]):
+        if cfg.variant == "subfield":
+            return train_subfield(cfg, progress, log, command)
+        return _train_paper(cfg, progress, log, command)
 
+
+def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
     t_start = time.time()
-    dev = resolve_device(cfg.device)  # an unavailable device fails before any work
-    torch.set_num_threads(cfg.threads)
-    if cfg.variant == "subfield":
-
-        return train_subfield(cfg, progress, log, command)
+    dev = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     dcfg = DataConfig.for_dim(cfg.ndim, **cfg.data)
     masks, skels = make_dataset(dcfg, cfg.samples, cfg.seed, cfg.cache, progress)
     init_card = None
     if cfg.init:
-
         net = load_network(cfg.init, cfg.ndim)
         c = read_card(cfg.init)
         init_card = {k: c.get(k) for k in ("command", "command_in_repo", "steps", "samples", "wall_time_s", "validation")}

@@ -43,7 +43,6 @@ def critical_points(state, band, target_delete):
     the teacher's next state ``state - band * target_delete`` (deleting one of
     them would split a curve, cut a loop or punch a hole).
     """
-
     kept = band * (1 - target_delete)
     nxt = (state - band * target_delete) > 0.5
     with torch.no_grad():
@@ -60,7 +59,6 @@ def hole_points(state, band, target_delete):
 
     Parameters and return as :func:`critical_points`.
     """
-
     kept = band * (1 - target_delete)
     nxt = ((state - band * target_delete) > 0.5).to(state.dtype)
     return kept * (cross_erode(nxt, 0.0) > 0.5).to(kept.dtype)
@@ -115,7 +113,6 @@ def refused_deletions(s_before, s_after):
     Isolated points are left out: deleting a stray point left by an earlier
     mistake repairs a Betti-0 error rather than making one.
     """
-
     with torch.no_grad():
         before, after = s_before.detach(), s_after.detach()
         proposed = (before > 0.5) & (after <= 0.5) & (isolated_points(before) < 0.5)

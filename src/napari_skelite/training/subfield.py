@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..device import resolve_device
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
 from ..skelite.subfield import (
     SubfieldNet,
@@ -88,10 +89,11 @@ def window_errors(net: SubfieldNet, windows, target, block: int = 1 << 16) -> di
     """Share of kept candidates the network deletes (``false_delete``: the topology-breaking error)
     and of deletions it keeps (``false_keep``), on held-out windows."""
     preds = []
+    dev = next(net.parameters()).device
     with torch.no_grad():
         for i in range(0, len(windows), block):
-            w = windows[i:i + block].float()
-            preds.append(net.window_logits(w.reshape((len(w), 3) + (3,) * net.ndim)) > 0)
+            w = windows[i:i + block].float().to(dev)
+            preds.append((net.window_logits(w.reshape((len(w), 3) + (3,) * net.ndim)) > 0).cpu())
     p = torch.cat(preds)
     keep, dele = target == 0, target == 1
     return {"false_delete": float(p[keep].float().mean()), "false_keep": float((~p[dele]).float().mean()),
@@ -100,7 +102,6 @@ def window_errors(net: SubfieldNet, windows, target, block: int = 1 << 16) -> di
 
 def validate_subfield(net: SubfieldNet, ndim: int, seed: int, n: int) -> dict:
     """Whole-volume metrics of the plain network on held-out synthetic data, against the Boolean skeleton."""
-
     dcfg = DataConfig.for_dim(ndim, **held_out_kwargs(ndim))
     rows = []
     for m in make_masks(dcfg, n, seed):
@@ -134,8 +135,8 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     Resumable: ``cfg.out`` with suffix ``.ckpt`` holds the weights, the optimiser
     and both random states, written every ``cfg.checkpoint_every`` steps.
     """
-
     t_start = time.time()
+    dev = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     per_class = int(cfg.data.get("per_class", 2000))
@@ -147,7 +148,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     val_w, val_t = window_dataset(make_masks(vcfg, cfg.val_samples, cfg.seed + 10_000), 10**9,
                                   np.random.default_rng(0))
     log(f"{len(windows)} training windows ({int(target.sum())} deletions), {len(val_w)} held-out windows")
-    net = SubfieldNet(cfg.ndim)
+    net = SubfieldNet(cfg.ndim).to(dev)  # before the optimiser: a loaded Adam state follows its parameters
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sym = symmetry_indices(cfg.ndim)
     ckpt_path = Path(cfg.out).with_suffix(".ckpt")
@@ -167,6 +168,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, cfg.steps, cfg.lr)
         x, y = _batch(windows, target, cfg.batch, sym, rng, cfg.ndim)
+        x, y = x.to(dev), y.to(dev)
         logit = net.window_logits(x)
         weight = torch.where(y == 0, cfg.keep_weight, 1.0)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, y, weight=weight)
@@ -187,7 +189,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
             log(f"step {step + 1}/{cfg.steps} loss {val_log[-1]['loss']:.5f} held-out windows: "
                 f"false deletions {err['false_delete']:.2e}, false keeps {err['false_keep']:.2e} "
                 f"({time.time() - t_start:.0f}s)")
-    net.eval()
+    net.cpu().eval()
     card = {
         "variant": "subfield",
         "command": command,
