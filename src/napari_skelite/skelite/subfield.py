@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..topology import Grid, simple_point_lut
+from ..topology.iterate import iteration_numbers
 
 __all__ = ["SubfieldNet", "subfield_iterate", "subfield_thin", "pass_inputs", "teacher_passes", "ARCHITECTURE"]
 
@@ -145,11 +146,7 @@ def _passes(mask: torch.Tensor, decide, iterations=None, tick=None) -> Iterator[
     flat = F.pad(mask.bool(), (1, 1) * grid.ndim).reshape(-1).clone()
     lut = simple_point_lut(grid.ndim, mask.device)
     fg = torch.nonzero(flat).squeeze(1)
-    k = 0
-    while iterations is None or k < iterations:
-        k += 1
-        if tick is not None:
-            tick()
+    for k in iteration_numbers(iterations, tick):
         changed = False
         nbr = flat[fg[:, None] + grid.offsets[None, :]].sum(1)
         end = torch.zeros_like(flat)

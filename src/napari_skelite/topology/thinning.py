@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from .grid import Grid
+from .iterate import iteration_numbers
 from .simple import is_simple, simple_point_lut
 
 __all__ = ["thin"]
@@ -83,11 +84,7 @@ def thin(
         passes = [(None, s) for s in range(grid.n_subfields)]
 
     fg = torch.nonzero(flat).squeeze(1)
-    k = 0
-    while iterations is None or k < iterations:
-        k += 1
-        if tick is not None:
-            tick()
+    for _ in iteration_numbers(iterations, tick):
         changed = False
         for face, sub in passes:
             if sub == 0:  # end points: once per iteration, or per directional pass

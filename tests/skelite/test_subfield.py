@@ -19,7 +19,7 @@ from napari_skelite.skelite.subfield import (
 )
 from napari_skelite.skelite.weights import default_weights_path, load_network, save_network
 
-from .conftest import ring, shell
+from ..conftest import ring, shell
 
 
 def _teacher_result(mask):
