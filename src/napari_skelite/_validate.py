@@ -31,9 +31,14 @@ def as_label_array(mask, name: str = "mask") -> np.ndarray:
     if arr.dtype.kind in "if" and arr.size and arr.min() < 0:
         raise ValueError(f"`{name}` holds negative label ids (min {arr.min()}); ids must be >= 0 with 0 as background.")
     if arr.dtype.kind == "f":
-        top = arr.max() if arr.size else 0
-        if top > np.iinfo(np.uint64).max:
-            raise ValueError(f"`{name}` holds label ids above the uint64 range (max {top}).")
+        top = float(arr.max()) if arr.size else 0.0
+        if top >= 2.0**64:
+            raise ValueError(f"`{name}` holds label ids that do not fit uint64 (max {top:.6g} >= 2**64); "
+                             "relabel the objects first (e.g. `skimage.segmentation.relabel_sequential`).")
+        if top > 2.0 ** (np.finfo(arr.dtype).nmant + 1):
+            raise ValueError(f"`{name}` holds float label ids up to {top:.6g}, beyond the range where "
+                             f"{arr.dtype} keeps every integer apart; store the ids as an integer array "
+                             "or relabel them first.")
         arr = arr.astype(_uint_for(int(top)))
     return arr
 

@@ -1,6 +1,7 @@
 """The one public entry point: :func:`skeletonize`."""
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -10,8 +11,29 @@ from . import methods
 from ._validate import as_label_array, check_iterations, check_label_dtype
 from .chunked import is_dask_array, skeletonize_chunked
 from .engine import skeletonize_array
+from .metrics import betti_errors
 
-__all__ = ["skeletonize", "available_methods"]
+__all__ = ["skeletonize", "available_methods", "TopologyChangedWarning"]
+
+
+class TopologyChangedWarning(UserWarning):
+    """A method that does not guarantee topology changed it; ``errors`` = (β0 error, β1 error)."""
+
+    def __init__(self, message: str, errors: tuple[int, int]):
+        super().__init__(message)
+        self.errors = errors
+
+
+def _warn_if_topology_changed(mask, skel, record, opts) -> None:
+    if record.keeps_topology(opts):
+        return
+    e0, e1 = betti_errors(skel, mask)
+    if e0 or e1:
+        hint = ("pass guard=True to keep it exactly" if "guard" in opts
+                else "use a method that keeps topology (e.g. method='boolean')")
+        warnings.warn(TopologyChangedWarning(
+            f"the {record.name} skeleton changed the input's topology (β0 error {e0}, β1 error {e1}); {hint}.",
+            (int(e0), int(e1))), stacklevel=3)
 
 
 def available_methods() -> list[str]:
@@ -29,6 +51,7 @@ def skeletonize(
     callback: Callable[[int, int], None] | None = None,
     chunks=None,
     client=None,
+    check_topology: bool = True,
     **options,
 ):
     """Thin every object of a 2D or 3D label image to a one-pixel-wide skeleton.
@@ -62,6 +85,11 @@ def skeletonize(
         Process a numpy input chunk by chunk (``dask.array`` chunks), each with
         a halo equal to the method's receptive field; the result is the same as
         without chunks. Dask array inputs are always processed this way.
+    check_topology : bool
+        For a numpy input and a method (or options) that does not guarantee
+        topology, compare the Betti numbers of every label with its skeleton's
+        and issue a :class:`TopologyChangedWarning` if they differ (one more
+        pass over the image; dask inputs are not checked). Default True.
     client : dask.distributed.Client, optional
         Compute chunked work on this cluster and return a numpy array.
     **options
@@ -113,8 +141,11 @@ def skeletonize(
     lazy = is_dask_array(mask)
     if lazy or chunks is not None or client is not None:
         return _chunked(mask, lazy, record, iterations, device, return_steps, opts, callback, chunks, client)
-    return skeletonize_array(mask, record, iterations=iterations, device=device, return_steps=return_steps,
-                             options=opts, callback=callback)
+    out = skeletonize_array(mask, record, iterations=iterations, device=device, return_steps=return_steps,
+                            options=opts, callback=callback)
+    if check_topology:
+        _warn_if_topology_changed(mask, out[0] if return_steps else out, record, opts)
+    return out
 
 
 def _chunked(mask, lazy, record, iterations, device, return_steps, options, callback, chunks, client):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from . import methods
@@ -32,12 +33,24 @@ def _method_options(a, method: str) -> dict:
 
 
 def _cmd_skeletonize(a):
-    from .api import skeletonize
+    from .api import TopologyChangedWarning, skeletonize
     from .io import read_labels, read_spacing, write_labels
 
+    if Path(a.output).exists() and not a.overwrite:
+        raise FileExistsError(f"{a.output} exists; pass --overwrite to replace it.")
     mask = read_labels(a.input)
     options = _method_options(a, a.method)
-    skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TopologyChangedWarning)
+        skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
+    for w in caught:
+        if issubclass(w.category, TopologyChangedWarning):
+            e0, e1 = w.message.errors
+            hint = "drop --no-guard" if "guard" in options else "use --method boolean"
+            print(f"napari-skelite: warning: the {a.method} skeleton changed the input's topology "
+                  f"(β0 error {e0}, β1 error {e1}); {hint} to keep it exactly.", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
     out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
     n = int((skel > 0).sum())

@@ -28,8 +28,20 @@ def _nibabel():
     return nibabel
 
 
+def _umask_mode() -> int:
+    """The mode a new file gets under the current umask (0666 & ~umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def read_labels(path) -> np.ndarray:
-    """Read a 2D/3D label or mask image; PNG/RGB images are reduced to their first channel."""
+    """Read a 2D/3D label or mask image.
+
+    Colour (RGB/RGBA) PNGs are refused unless all their colour channels are
+    equal (a grey image saved as colour): which channel holds the labels is
+    the user's to say.
+    """
     path = Path(path)
     suffix = _suffix(path)
     if not path.is_file():
@@ -45,6 +57,11 @@ def read_labels(path) -> np.ndarray:
 
         arr = iio.imread(path)
         if arr.ndim == 3:
+            rgb = arr[..., :3]
+            if arr.shape[-1] not in (3, 4) or not (rgb == rgb[..., :1]).all():
+                raise ValueError(
+                    f"{path} is a colour image ({arr.shape[-1]} channels); skeletonize needs one channel "
+                    "of label ids. Save the label channel alone (e.g. as .tif or .npy) and pass that file.")
             arr = arr[..., 0]
     else:
         arr = np.asarray(_nibabel().load(path).dataobj)
@@ -126,10 +143,11 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
     path = Path(path)
     suffix = _suffix(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it.")
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; a written file should honour the umask
     try:
         if suffix == ".npy":
             np.save(tmp, data)

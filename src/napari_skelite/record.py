@@ -112,6 +112,6 @@ def write_record(output, record: dict) -> Path:
     """Write ``record`` beside the skeleton file ``output``; returns the record's path."""
     path = record_path(output)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")  # a plain open(): the umask applies
     tmp.replace(path)
     return path

@@ -47,7 +47,7 @@ def test_switching_to_a_dense_pass_for_crowded_bands_gives_the_same_states(mask,
     _compare(mask, 3, dense_fraction=fraction)
 
 
-def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count():
+def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count_stops_with_the_dense_loop():
     m = np.zeros((30, 30), bool)
     m[2:28, 3:27] = True
     torch.manual_seed(3)
@@ -56,4 +56,5 @@ def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count():
     with torch.no_grad():
         d = list(model.iterate(x, 9))
     s = list(sparse_iterate(model, x, 9))
-    assert len(d) == len(s) == 9 and torch.allclose(d[-1], s[-1], atol=1e-5)
+    # 9 iterations are asked; both loops stop when no band is left (13 rows deep: 7 iterations at most)
+    assert len(d) == len(s) < 9 and torch.allclose(d[-1], s[-1], atol=1e-5)

@@ -114,6 +114,7 @@ class Controller:
         lazy = is_dask_array(mask)
         out = skeletonize(mask, opts["method"], opts.get("iterations"), opts.get("device", "auto"),
                           opts.get("return_steps", False) and not lazy, callback=self.callback(emit),
+                          check_topology=False,  # measured below, for the status line and its warning
                           **self.method_options(opts["method"], opts))
         if lazy:  # chunk by chunk; the volume is not read again for a check
             return RunResult(np.asarray(out.compute()), None, None)

@@ -37,7 +37,7 @@ def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: 
     steps = [x, skel] if return_steps else None
     k = 0
     while iterations is None or k < iterations:
-        if iterations is None and float(img.detach().max()) <= 0:
+        if float(img.detach().max()) <= 0:  # eroded away: later iterations add nothing
             break
         k += 1
         if tick is not None:

@@ -141,7 +141,7 @@ class Skelite(nn.Module):
         k = 0
         while iterations is None or k < iterations:
             inner = self.inner(c)
-            if iterations is None and not bool(((c - inner) > 0).any()):
+            if not bool(((c - inner) > 0).any()):  # no band left: later iterations change nothing
                 return
             k += 1
             c, _, s_new, _ = self.step(c, s, inner)

@@ -104,7 +104,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
         diff = c - inner
         band = diff[0, 0] > 0
         has_band = bool(band.any())
-        if iterations is None and not has_band:
+        if not has_band:  # nothing left to judge: later iterations would change nothing
             return
         k += 1
         s_new = s

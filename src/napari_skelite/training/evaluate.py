@@ -44,7 +44,7 @@ def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dic
     masks = make_masks(dcfg, n, seed)
     rows = []
     for m in masks:
-        sk = skeletonize(m, "skelite", weights=net, device="cpu", guard=guard)
+        sk = skeletonize(m, "skelite", weights=net, device="cpu", guard=guard, check_topology=False)
         cl = skeletonize(m, "classic")
         rows.append(case_metrics(sk, m, cl))
     agg = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
