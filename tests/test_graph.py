@@ -32,3 +32,14 @@ def test_single_point_skeletons_get_a_zero_length_row():
 
 def test_empty_skeleton_gives_an_empty_table():
     assert len(branch_table(np.zeros((4, 4), np.uint8))) == 0
+
+
+def test_a_one_point_skeleton_gets_a_full_row_without_nan_and_integer_ids():
+    s = np.zeros((10, 10), np.uint8)
+    s[2, 2:7] = 1
+    s[7, 7] = 2
+    df = branch_table(s, spacing=(2.0, 1.0))
+    assert not df.isna().any().any()
+    assert df["node_id_src"].dtype.kind == "i" and df["skeleton_id"].dtype.kind == "i"
+    point = df[df["label"] == 2].iloc[0]
+    assert point["branch_distance"] == 0 and point["coord_src_0"] == 14.0 and point["image_coord_dst_1"] == 7

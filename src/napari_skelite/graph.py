@@ -33,11 +33,28 @@ def branch_table(skeleton, spacing=1.0):
             continue
         s = skeleton == lab
         if s.sum() < 2:
-            frames.append(pd.DataFrame({"label": [lab], "branch_distance": [0.0], "branch_type": [0]}))
+            frames.append(pd.DataFrame([_point_row(lab, np.argwhere(s)[0], spacing)]))
             continue
         df = summarize(Skeleton(s, spacing=spacing), separator="_")
         df.insert(0, "label", lab)
         frames.append(df)
     if not frames:
         return pd.DataFrame(columns=["label", "branch_distance", "branch_type"])
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    for col in ("skeleton_id", "node_id_src", "node_id_dst", "branch_type"):
+        if col in out:
+            out[col] = out[col].astype(np.int64)
+    return out
+
+
+def _point_row(lab, point, spacing) -> dict:
+    """The branch row of a one-point skeleton: a branch of length 0 from the point to itself."""
+    sp = np.broadcast_to(np.asarray(spacing, float), point.shape)
+    row = {"label": lab, "skeleton_id": 0, "node_id_src": 0, "node_id_dst": 0, "branch_distance": 0.0,
+           "branch_type": 0, "mean_pixel_value": 1.0, "stdev_pixel_value": 0.0}
+    for end in ("src", "dst"):
+        row.update({f"image_coord_{end}_{i}": float(p) for i, p in enumerate(point)})
+    for end in ("src", "dst"):
+        row.update({f"coord_{end}_{i}": float(p * s) for i, (p, s) in enumerate(zip(point, sp))})
+    row["euclidean_distance"] = 0.0
+    return row
