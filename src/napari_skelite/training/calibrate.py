@@ -10,6 +10,8 @@ never on the real evaluation cases.
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -42,13 +44,13 @@ def offset_of(card: dict) -> float:
 
 def calibration_table(net, ndim: int, seed: int, n: int, offsets=OFFSETS) -> list[dict]:
     """Mean Betti errors, thinness and size for each offset on ``n`` calibration images."""
-
     masks = make_masks(DataConfig.for_dim(ndim, **held_out_kwargs(ndim)), n, seed)
     classic = [skeletonize(m, "classic") for m in masks]
     rows = []
     for off in offsets:
         shifted = with_offset(net, off)
-        ms = [case_metrics(skeletonize(m, "skelite", weights=shifted, device="cpu", check_topology=False), m, c) for m, c in zip(masks, classic)]
+        ms = [case_metrics(skeletonize(m, "skelite", weights=shifted, device="cpu", check_topology=False), m, c)
+              for m, c in zip(masks, classic)]
         row = {"offset": float(off)}
         for k in ("b0_error", "b1_error", "thinness", "size_vs_classic", "coverage_classic"):
             row[k] = float(np.mean([r[k] for r in ms]))
@@ -73,10 +75,6 @@ def calibrate(path, out, ndim: int, seed: int = 20_000, n: int = 16, offsets=OFF
     -------
     dict : the new model card
     """
-    import json
-    from pathlib import Path
-
-
     card = read_card(path)
     raw = with_offset(load_network(path, ndim), -offset_of(card))
     rows = calibration_table(raw, ndim, seed, n, offsets)

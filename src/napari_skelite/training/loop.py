@@ -155,7 +155,6 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
     ``cfg.seed``); the number of torch threads is the caller's to set
     (``cfg.threads`` is recorded; the CLI applies it).
     """
-    resolve_device(cfg.device)  # an unavailable device fails before any work
     with torch.random.fork_rng(devices=[]):
         if cfg.variant == "subfield":
             return train_subfield(cfg, progress, log, command)
@@ -164,7 +163,7 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
 
 def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
     t_start = time.time()
-    dev = resolve_device(cfg.device)
+    dev = resolve_device(cfg.device)  # an unavailable device fails before any work
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     dcfg = DataConfig.for_dim(cfg.ndim, **cfg.data)
@@ -235,7 +234,6 @@ def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
             log(f"step {step + 1}/{cfg.steps} loss {np.mean(history[-50:]):.4f} ({time.time() - t_start:.0f}s)")
     model.eval()
     model.to("cpu")  # validation, card and file on the CPU: the weights load anywhere
-
     metrics = validate(model.net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples)
     card = {
         "command": command,

@@ -136,7 +136,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     and both random states, written every ``cfg.checkpoint_every`` steps.
     """
     t_start = time.time()
-    dev = resolve_device(cfg.device)
+    dev = resolve_device(cfg.device)  # an unavailable device fails before any work
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     per_class = int(cfg.data.get("per_class", 2000))
