@@ -73,7 +73,8 @@ def max_depth(mask, compute=None, cap: int = 16) -> int:
     limit = max(mask.shape)
     while True:
         cap = min(cap, limit)
-        depth = fg.map_overlap(partial(_block_depth, cap=cap), depth=cap, boundary=0, trim=True, dtype=np.int32)
+        halo = tuple(min(cap, n) for n in mask.shape)  # dask refuses a halo longer than the axis
+        depth = fg.map_overlap(partial(_block_depth, cap=cap), depth=halo, boundary=0, trim=True, dtype=np.int32)
         d = int(compute(depth.max()))
         if d <= cap or cap >= limit:
             return d
@@ -132,13 +133,13 @@ class _Progress:
         self.callback(self.done, self.total)
 
 
-def _skeletonize_block(block, record, iterations, device, options, out_dtype, progress=None):
+def _skeletonize_block(block, record, iterations, device, options, out_dtype, cut_axes, progress=None):
     tick = None
     if progress is not None:
         progress.tick()  # cancel before starting a chunk
         tick = lambda done, total: progress.tick()  # noqa: E731
     out = skeletonize_array(block, record, iterations=iterations, device=device, options=options,
-                            callback=tick, cut_objects=True)
+                            callback=tick, cut_axes=cut_axes)
     if out.dtype != out_dtype:
         if out.size and out.max() > np.iinfo(out_dtype).max:
             raise ValueError(f"label ids above {np.iinfo(out_dtype).max} in a float array: cast it to uint64 first.")
@@ -171,7 +172,7 @@ def skeletonize_chunked(mask, method, iterations=None, device="auto", *, options
     darr, depths = _even_chunks(mask, halo)
     progress = _Progress(callback, int(np.prod(darr.numblocks))) if callback is not None else None
     func = partial(_skeletonize_block, record=record, iterations=iterations, device=device, options=options,
-                   out_dtype=out_dtype, progress=progress)
+                   out_dtype=out_dtype, cut_axes=tuple(a for a, d in enumerate(depths) if d), progress=progress)
     out = darr.map_overlap(func, depth=depths, boundary=0, trim=True, dtype=out_dtype,
                            meta=np.empty((0,) * mask.ndim, out_dtype))
     if progress is not None:

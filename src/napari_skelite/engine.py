@@ -47,11 +47,13 @@ def _crop(compact, box, index):
     return crop, inner
 
 
-def _keep_lost_objects(mask, skel):
+def _keep_lost_objects(mask, skel, cut=None):
     """Represent each component a method erased entirely by its most central point.
 
     Learned thinning can delete a whole small object, and scikit-image's 3D
     thinning deletes some flat objects; every object keeps at least one point.
+    Components that meet ``cut`` (a bool array of ``mask``'s shape: the faces
+    where a chunk cuts the image) are left to the chunk that holds them whole.
     """
     structure = np.ones((3,) * mask.ndim, bool)
     lab, n = ndimage.label(mask, structure)
@@ -59,12 +61,28 @@ def _keep_lost_objects(mask, skel):
         return skel
     hit = ndimage.maximum(skel, lab, np.arange(1, n + 1))
     lost = np.flatnonzero(~np.asarray(hit, bool)) + 1
+    if cut is not None and lost.size:
+        lost = np.setdiff1d(lost, lab[cut & mask])
     if lost.size:
         dist = ndimage.distance_transform_cdt(mask, "taxicab")
         for i in lost:
             pos = ndimage.maximum_position(dist, lab, i)
             skel[pos] = True
     return skel
+
+
+def _cut_faces(box, shape, cut_axes):
+    """The points of ``box``'s crop (see :func:`_crop`) on the image faces along ``cut_axes``, or None."""
+    lo, hi = _crop_bounds(box)
+    if not any(b.start == 0 or b.stop == shape[a] for a, b in enumerate(box) if a in cut_axes):
+        return None
+    cut = np.zeros(tuple(z - a for a, z in zip(lo, hi)), bool)
+    for a in cut_axes:
+        for face in (0, shape[a] - 1):
+            k = face - lo[a]
+            if 0 <= k < cut.shape[a]:
+                cut[(slice(None),) * a + (k,)] = True
+    return cut
 
 
 _PACK_SIDE = {2: 64, 3: 32}  # objects whose crop fits in this side are thinned together
@@ -141,13 +159,9 @@ def _compact_ids(arr):
     return ids, compact + 1
 
 
-def _touches_face(box, shape) -> bool:
-    return any(b.start == 0 or b.stop == n for b, n in zip(box, shape))
-
-
 def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | None = None, device="auto",
                       return_steps: bool = False, options: dict | None = None, callback=None,
-                      cut_objects: bool = False):
+                      cut_axes: tuple = ()):
     """:func:`napari_skelite.skeletonize` on one in-memory array.
 
     Parameters
@@ -158,9 +172,10 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
         As for :func:`napari_skelite.skeletonize`.
     options : dict, optional
         The method's own options (validated against its record).
-    cut_objects : bool
-        The array is a chunk with a halo; objects touching its faces are cut,
-        so the erased-object rule is left to the chunk that holds them.
+    cut_axes : tuple of int
+        The array is a chunk with a halo along these axes: components touching
+        its faces along them are cut, so the erased-object rule is left to the
+        chunk that holds them whole.
     """
     record = methods.get(method) if isinstance(method, str) else method
     kw = record.resolve(options or {})
@@ -184,8 +199,7 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
             skel_all, steps_all = run(canvas, iterations=iterations, device=dev, return_steps=return_steps, **kw)
             for i, (crop, inner), place in zip(group, crops, places):
                 skel = skel_all[place]
-                if not (cut_objects and _touches_face(boxes[i], compact.shape)):
-                    skel = _keep_lost_objects(crop, skel)
+                skel = _keep_lost_objects(crop, skel, _cut_faces(boxes[i], compact.shape, cut_axes))
                 out[boxes[i]][skel[inner]] = ids[i]
                 if return_steps:
                     states = [st[place] for st in steps_all]

@@ -10,6 +10,7 @@ __all__ = [
     "betti_numbers",
     "betti_errors",
     "label_betti",
+    "betti_per_label",
     "thinness",
     "cldice",
     "coverage",
@@ -84,6 +85,18 @@ def label_betti(mask) -> tuple[int, int]:
     """
     b = [betti_numbers(m)[:2] for m, _ in _per_label(mask)]
     return (sum(x[0] for x in b), sum(x[1] for x in b))
+
+
+def betti_per_label(labels) -> dict[int, tuple[int, ...]]:
+    """``{label id: Betti numbers}`` of every id of a label image (each on its bounding box).
+
+    Returns
+    -------
+    dict
+        ``(b0, b1)`` per id in 2D, ``(b0, b1, b2)`` in 3D (see :func:`betti_numbers`).
+    """
+    labels = np.asarray(labels)
+    return {int(i): betti_numbers(labels[box] == i) for i, box in _boxes(labels).items()}
 
 
 def betti_errors(skeleton, mask) -> tuple[int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask", "RADIUS_DISTS"]
+__all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask", "topology_shape", "RADIUS_DISTS"]
 
 
 def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:
@@ -176,3 +176,55 @@ def text_mask(text: str = "Skelite", height: int = 96, stroke: int = 2) -> np.nd
     if stroke > 1:
         big = ndimage.binary_dilation(big, iterations=stroke - 1)
     return np.pad(big, 4)
+
+
+def topology_shape(seed: int, ndim: int = 2, size: int = 20) -> np.ndarray:
+    """A small random label image full of topology: holes, tunnels, cavities, touching labels.
+
+    Smoothed noise thresholded at a random level (blobs with holes and
+    tunnels), with a hollow box (a cavity in 3D, a hole in 2D) and a ring cut
+    in at random places; the foreground is then split into 1-6 labels by a
+    random Voronoi partition, and some points get a random other id, so labels
+    touch face to face and diagonally.
+
+    Parameters
+    ----------
+    seed : int
+        The whole image follows from it.
+    ndim : {2, 3}
+    size : int
+        Largest side; each side is drawn from ``[size // 2, size]``.
+
+    Returns
+    -------
+    (M, N) or (P, M, N) uint8 array
+    """
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(max(size // 2, 4), size + 1, ndim))
+    noise = ndimage.gaussian_filter(rng.random(shape), sigma=rng.uniform(0.6, 2.0))
+    fg = noise > np.quantile(noise, rng.uniform(0.25, 0.75))
+    grid = np.indices(shape)
+    for _ in range(rng.integers(0, 3)):  # hollow boxes: a cavity (3D) or a hole (2D)
+        lo = [int(rng.integers(0, max(n - 4, 1))) for n in shape]
+        hi = [int(min(n, a + rng.integers(4, 9))) for a, n in zip(lo, shape)]
+        box = tuple(slice(a, b) for a, b in zip(lo, hi))
+        inner = tuple(slice(a + 1, max(a + 1, b - 1)) for a, b in zip(lo, hi))
+        fg[box] = True
+        fg[inner] = False
+    for _ in range(rng.integers(0, 2)):  # a ring (a tunnel in 3D) in a random axis-aligned plane
+        c = [rng.uniform(0, n) for n in shape]
+        r = rng.uniform(2, 6)
+        a, b = rng.choice(ndim, 2, replace=False)
+        d = np.hypot(grid[a] - c[a], grid[b] - c[b])
+        ring = (np.abs(d - r) < 1.0)
+        for k in set(range(ndim)) - {a, b}:
+            ring &= np.abs(grid[k] - c[k]) < 1.0
+        fg |= ring
+    n_labels = int(rng.integers(1, 7))
+    seeds = rng.uniform(0, 1, (n_labels, ndim)) * np.asarray(shape)
+    d2 = ((grid[None].astype(float) - seeds.reshape(n_labels, ndim, *([1] * ndim))) ** 2).sum(1)
+    labels = (np.argmin(d2, axis=0) + 1).astype(np.uint8)
+    salt = rng.random(shape) < rng.uniform(0, 0.08)
+    labels[salt] = rng.integers(1, n_labels + 1, int(salt.sum()))
+    return np.where(fg, labels, 0).astype(np.uint8)
+
