@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from napari_skelite import skeletonize
-from napari_skelite.api import TopologyChangedWarning
+from napari_skelite.api import IntensityImageWarning, TopologyChangedWarning
 from napari_skelite.cli import main
 from napari_skelite.io import read_labels, write_labels
 
@@ -115,3 +115,56 @@ def test_the_cli_names_its_own_overwrite_flag_before_any_work(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--overwrite" in err and "overwrite=True" not in err
     assert (tmp_path / "out.npy").read_bytes() == b"keep"
+
+
+def _photo(shape=(64, 80), seed=0):
+    """A smooth uint8 'photo' with 256 grey values: an intensity image, not labels."""
+    from scipy import ndimage
+
+    noise = ndimage.gaussian_filter(np.random.default_rng(seed).random(shape), 2)
+    return ((noise - noise.min()) / np.ptp(noise) * 255).astype(np.uint8)
+
+
+def test_the_library_warns_that_a_grey_photo_is_not_a_label_image():
+    with pytest.warns(IntensityImageWarning, match="threshold it first"):
+        skeletonize(_photo(), "boolean")
+
+
+def test_many_touching_cells_are_not_taken_for_a_photo():
+    from skimage.segmentation import watershed
+
+    rng = np.random.default_rng(1)
+    markers = np.zeros((120, 120), np.int32)
+    pts = rng.integers(0, 120, (400, 2))
+    markers[pts[:, 0], pts[:, 1]] = np.arange(1, 401)
+    cells = watershed(np.zeros(markers.shape), markers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IntensityImageWarning)
+        skeletonize(cells, "boolean")
+
+
+def test_the_cli_says_a_photo_is_not_labels_and_offers_a_threshold(tmp_path, capsys):
+    np.save(tmp_path / "photo.npy", _photo())
+    assert main(["skeletonize", str(tmp_path / "photo.npy"), str(tmp_path / "s.npy"), "--method", "boolean"]) == 0
+    err = capsys.readouterr().err
+    assert "looks like an intensity image" in err and "--threshold otsu" in err
+
+
+def test_the_cli_threshold_skeletonizes_the_foreground_of_an_intensity_image(tmp_path, capsys):
+    img = (_bar() * 200 + 20).astype(np.uint8)
+    np.save(tmp_path / "img.npy", img)
+    assert main(["skeletonize", str(tmp_path / "img.npy"), str(tmp_path / "s.npy"), "--method", "boolean",
+                 "--threshold", "otsu"]) == 0
+    assert "points above" in capsys.readouterr().err
+    got = np.load(tmp_path / "s.npy")
+    assert np.array_equal(got > 0, skeletonize(_bar(), "boolean") > 0)
+
+
+def test_a_colour_tiff_is_refused_not_read_as_a_volume(tmp_path):
+    import tifffile
+
+    rgb = np.zeros((20, 24, 3), np.uint8)
+    rgb[5:15, 4:20, 0] = 255
+    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb")
+    with pytest.raises(ValueError, match="colour image"):
+        read_labels(tmp_path / "c.tif")

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["skeletonize", "available_methods", "metrics", "compare", "methods", "__version__"]
+__all__ = [
+    "IntensityImageWarning",
+    "TopologyChangedWarning",
+    "__version__",
+    "available_methods",
+    "compare",
+    "methods",
+    "metrics",
+    "skeletonize",
+]
 
 
 def __getattr__(name):
-    if name in ("skeletonize", "available_methods"):
+    if name in ("skeletonize", "available_methods", "IntensityImageWarning", "TopologyChangedWarning"):
         from . import api
 
         return getattr(api, name)

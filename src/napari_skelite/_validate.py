@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_label_array", "check_label_dtype", "check_iterations", "check_precision"]
+__all__ = [
+    "as_label_array",
+    "check_iterations",
+    "check_label_dtype",
+    "check_precision",
+    "intensity_image_reason",
+    "otsu_threshold",
+    "threshold_reason",
+]
 
 
 def as_label_array(mask, name: str = "mask") -> np.ndarray:
@@ -120,3 +128,87 @@ def check_memory(n_voxels: int, method, available: int | None = None) -> None:
             f"({n_voxels:,} voxels in its bounding box) but only {available / 2**30:.1f} GiB is available; "
             "crop the volume, split it into labels, or process it in chunks (chunks=...)."
         )
+
+
+#: an image with at least this many ids can be judged not to be a label image
+_INTENSITY_MIN_IDS = 32
+_INTENSITY_MAX_POINTS = 2**22  # the check reads a centred crop of at most this many points
+
+
+def intensity_image_reason(arr: np.ndarray) -> str | None:
+    """Why an integer array looks like an intensity image (a photo, a raw scan), or None.
+
+    The rule: on a centred crop of at most 2**22 points, the array holds at
+    least 32 ids, its connected regions of one id outnumber the ids four to
+    one (an object of a label image is one region, or a few), and at least
+    half of its foreground points touch a point of another non-zero id. A
+    label image, even of thousands of touching cells, has about one region
+    per id; a photo's grey values are scattered over many small regions.
+
+    Parameters
+    ----------
+    arr : (M, N) or (P, M, N) array of bool or integers
+    """
+    if arr.dtype == bool or arr.dtype.kind not in "iu" or arr.size == 0:
+        return None
+    side = int(_INTENSITY_MAX_POINTS ** (1 / arr.ndim))
+    crop = arr[tuple(slice(max((n - side) // 2, 0), max((n - side) // 2, 0) + side) for n in arr.shape)]
+    ids = np.unique(crop)
+    n_ids = int(ids.size - (ids[0] == 0))
+    if n_ids < _INTENSITY_MIN_IDS:
+        return None
+    from skimage.measure import label
+
+    n_regions = int(label(crop, background=0, connectivity=crop.ndim).max())
+    if n_regions < 4 * n_ids:
+        return None
+    fg = crop > 0
+    touching = np.zeros(crop.shape, bool)
+    for ax in range(crop.ndim):
+        a, b = [slice(None)] * crop.ndim, [slice(None)] * crop.ndim
+        a[ax], b[ax] = slice(1, None), slice(None, -1)
+        diff = (crop[tuple(a)] != crop[tuple(b)]) & fg[tuple(a)] & fg[tuple(b)]
+        touching[tuple(a)] |= diff
+        touching[tuple(b)] |= diff
+    share = touching.sum() / max(int(fg.sum()), 1)
+    if share < 0.5:
+        return None
+    return (f"it holds {n_ids} ids spread over {n_regions} separate regions, and {share:.0%} of its "
+            "foreground points touch another id")
+
+
+def otsu_threshold(image) -> float:
+    """Otsu's threshold of an intensity image (on at most about 2**22 of its points, evenly strided).
+
+    Parameters
+    ----------
+    image : array_like (numpy or dask), any shape, real dtype
+
+    Returns
+    -------
+    float
+        Points above it are foreground; for a constant image, its value.
+    """
+    from skimage.filters import threshold_otsu
+
+    arr = image if hasattr(image, "ndim") and hasattr(image, "size") else np.asarray(image)  # dask stays lazy
+    step = max(1, int(np.ceil((arr.size / _INTENSITY_MAX_POINTS) ** (1 / max(arr.ndim, 1)))))
+    sample = np.asarray(arr[(slice(None, None, step),) * arr.ndim], dtype=np.float64)
+    if sample.size == 0 or sample.min() == sample.max():
+        return float(sample.flat[0]) if sample.size else 0.0
+    return float(threshold_otsu(sample))
+
+
+def threshold_reason(foreground: np.ndarray, threshold: float) -> str | None:
+    """Why the foreground of an intensity image thresholded at ``threshold`` is suspect, or None.
+
+    Suspect: more than 95% of the points, or fewer than 0.1% (but some), are
+    foreground; almost all usually means a threshold below the image's range
+    (e.g. 0.5 on a 0-255 photo), almost nothing one above its objects.
+    """
+    share = float(np.count_nonzero(foreground)) / max(foreground.size, 1)
+    if share > 0.95:
+        return f"threshold {threshold:g} makes {share:.1%} of the image foreground"
+    if 0 < share < 0.001:
+        return f"threshold {threshold:g} keeps only {share:.2%} of the image as foreground"
+    return None

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from . import methods
-from ._validate import as_label_array, check_iterations, check_label_dtype
+from ._validate import as_label_array, check_iterations, check_label_dtype, intensity_image_reason
 from .chunked import is_dask_array, skeletonize_chunked
 from .engine import skeletonize_array
 from .metrics import betti_errors
 
-__all__ = ["skeletonize", "available_methods", "TopologyChangedWarning"]
+__all__ = ["IntensityImageWarning", "TopologyChangedWarning", "available_methods", "skeletonize"]
 
 
 class TopologyChangedWarning(UserWarning):
@@ -22,6 +22,23 @@ class TopologyChangedWarning(UserWarning):
     def __init__(self, message: str, errors: tuple[int, int]):
         super().__init__(message)
         self.errors = errors
+
+
+class IntensityImageWarning(UserWarning):
+    """An integer input looks like an intensity image (a photo), not labels; ``reason`` says why."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _warn_if_intensity_image(mask) -> None:
+    reason = intensity_image_reason(np.asarray(mask))
+    if reason:
+        warnings.warn(IntensityImageWarning(
+            f"the input looks like an intensity image, not a label image: {reason}. Each grey value is "
+            "skeletonized as an object; threshold it first (e.g. `image > skimage.filters.threshold_otsu(image)`) "
+            "or pass labels.", reason), stacklevel=3)
 
 
 def _warn_if_topology_changed(mask, skel, record, opts) -> None:
@@ -52,6 +69,7 @@ def skeletonize(
     chunks=None,
     client=None,
     check_topology: bool = True,
+    check_labels: bool = True,
     **options,
 ):
     """Thin every object of a 2D or 3D label image to a one-pixel-wide skeleton.
@@ -90,6 +108,12 @@ def skeletonize(
         topology, compare the Betti numbers of every label with its skeleton's
         and issue a :class:`TopologyChangedWarning` if they differ (one more
         pass over the image; dask inputs are not checked). Default True.
+    check_labels : bool
+        For a numpy integer input, warn (:class:`IntensityImageWarning`) when it
+        looks like an intensity image rather than labels: at least 32 ids
+        scattered over four times as many regions, most points touching
+        another id (see :func:`napari_skelite._validate.intensity_image_reason`).
+        Default True.
     client : dask.distributed.Client, optional
         Compute chunked work on this cluster and return a numpy array.
     **options
@@ -139,6 +163,9 @@ def skeletonize(
     iterations = check_iterations(iterations)
     opts = record.resolve(options)
     lazy = is_dask_array(mask)
+    if check_labels and not lazy:
+        mask = as_label_array(mask)
+        _warn_if_intensity_image(mask)
     if lazy or chunks is not None or client is not None:
         return _chunked(mask, lazy, record, iterations, device, return_steps, opts, callback, chunks, client)
     out = skeletonize_array(mask, record, iterations=iterations, device=device, return_steps=return_steps,

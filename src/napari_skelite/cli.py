@@ -32,16 +32,37 @@ def _method_options(a, method: str) -> dict:
     return methods.get(method).select(given)
 
 
+def _threshold(image, value: str):
+    """``image > value``; ``value`` is a number or ``otsu``."""
+    import numpy as np
+
+    from ._validate import otsu_threshold
+
+    if value == "otsu":
+        t = otsu_threshold(image)
+    else:
+        try:
+            t = float(value)
+        except ValueError:
+            raise ValueError(f"--threshold takes a number or 'otsu'; got {value!r}.") from None
+    fg = np.asarray(image) > t
+    print(f"napari-skelite: foreground = points above {t:g} ({fg.mean():.1%} of the image)", file=sys.stderr)
+    return fg
+
+
 def _cmd_skeletonize(a):
-    from .api import TopologyChangedWarning, skeletonize
+    from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
     from .io import read_labels, read_spacing, write_labels
 
     if Path(a.output).exists() and not a.overwrite:
         raise FileExistsError(f"{a.output} exists; pass --overwrite to replace it.")
     mask = read_labels(a.input)
+    if a.threshold is not None:
+        mask = _threshold(mask, a.threshold)
     options = _method_options(a, a.method)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TopologyChangedWarning)
+        warnings.simplefilter("always", IntensityImageWarning)
         skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
     for w in caught:
         if issubclass(w.category, TopologyChangedWarning):
@@ -49,6 +70,10 @@ def _cmd_skeletonize(a):
             hint = "drop --no-guard" if "guard" in options else "use --method boolean"
             print(f"napari-skelite: warning: the {a.method} skeleton changed the input's topology "
                   f"(β0 error {e0}, β1 error {e1}); {hint} to keep it exactly.", file=sys.stderr)
+        elif issubclass(w.category, IntensityImageWarning):
+            print(f"napari-skelite: warning: {a.input} looks like an intensity image, not a label image: "
+                  f"{w.message.reason}; each grey value was skeletonized as an object. Pass --threshold otsu "
+                  "(or a value) to skeletonize its foreground.", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
@@ -166,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Skelite paper variant: precision of the network's products")
     s.add_argument("--chunks", type=int, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
+    s.add_argument("--threshold", default=None, metavar="VALUE",
+                   help="an intensity image: skeletonize the points above VALUE, or 'otsu' for Otsu's threshold")
     s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     s.add_argument("--no-record", action="store_true",
                    help="do not write OUTPUT.json (method, options, weights checksum: how the skeleton was made)")

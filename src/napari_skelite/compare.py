@@ -5,7 +5,9 @@ import time
 
 import numpy as np
 
-from .api import skeletonize
+from ._validate import as_label_array, check_label_dtype
+from .api import _warn_if_intensity_image, skeletonize
+from .chunked import is_dask_array
 from .methods import get as method_record
 from .methods import names as method_names
 from .metrics import measure
@@ -14,7 +16,7 @@ __all__ = ["run_methods", "results_table", "with_references", "compare_methods",
 
 
 def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", iterations=None, callback=None,
-                **options) -> dict:
+                check_labels: bool = True, **options) -> dict:
     """Run each method on ``mask`` once and time it.
 
     Parameters
@@ -31,8 +33,8 @@ def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", itera
         neighbourhood codes an image contains, so a new volume's first run
         still pays for its own codes (``napari-skelite build-table`` removes
         that cost).
-    device, iterations, callback
-        Passed to :func:`napari_skelite.skeletonize` for every method.
+    device, iterations, callback, check_labels
+        As for :func:`napari_skelite.skeletonize` (the input is checked once).
     **options
         Method options (``guard``, ``weights``, ...): each method gets those it takes.
 
@@ -43,7 +45,18 @@ def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", itera
         skeletons are numpy arrays (a dask input's lazy skeleton is computed
         inside the timed call); a method that cannot run (e.g. missing
         weights) has its error filled in.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an input no method can take (see :func:`napari_skelite.skeletonize`).
     """
+    if is_dask_array(mask):
+        check_label_dtype(mask)  # one clear error, not one per method
+    else:
+        mask = as_label_array(mask)
+        if check_labels:
+            _warn_if_intensity_image(mask)
     warm = _warmup_object(np.ndim(mask)) if warmup else None
     out = {}
     for m in list(methods or method_names()):
@@ -51,10 +64,10 @@ def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", itera
                       **method_record(m).select(options))
         try:
             if warm is not None:
-                skeletonize(warm, m, check_topology=False, **kwargs)
+                skeletonize(warm, m, check_topology=False, check_labels=False, **kwargs)
             t0 = time.perf_counter()
             # a dask input gives a lazy skeleton: compute it inside the timed call
-            skel = np.asarray(skeletonize(mask, m, check_topology=False, **kwargs))
+            skel = np.asarray(skeletonize(mask, m, check_topology=False, check_labels=False, **kwargs))
             out[m] = (skel, time.perf_counter() - t0, None)
         except (FileNotFoundError, ValueError) as e:
             out[m] = (None, None, str(e))

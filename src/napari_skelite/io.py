@@ -38,7 +38,7 @@ def _umask_mode() -> int:
 def read_labels(path) -> np.ndarray:
     """Read a 2D/3D label or mask image.
 
-    Colour (RGB/RGBA) PNGs are refused unless all their colour channels are
+    Colour (RGB/RGBA) PNGs and TIFFs are refused unless all their colour channels are
     equal (a grey image saved as colour): which channel holds the labels is
     the user's to say.
     """
@@ -51,23 +51,32 @@ def read_labels(path) -> np.ndarray:
     elif suffix in (".tif", ".tiff"):
         import tifffile
 
-        arr = tifffile.imread(path)
+        with tifffile.TiffFile(path) as tif:
+            arr = tif.asarray()
+            colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+        if colour:
+            arr = _one_channel(arr, path)
     elif suffix == ".png":
         import imageio.v3 as iio
 
         arr = iio.imread(path)
         if arr.ndim == 3:
-            rgb = arr[..., :3]
-            if arr.shape[-1] not in (3, 4) or not (rgb == rgb[..., :1]).all():
-                raise ValueError(
-                    f"{path} is a colour image ({arr.shape[-1]} channels); skeletonize needs one channel "
-                    "of label ids. Save the label channel alone (e.g. as .tif or .npy) and pass that file.")
-            arr = arr[..., 0]
+            arr = _one_channel(arr, path)
     else:
         arr = np.asarray(_nibabel().load(path).dataobj)
     if arr.dtype.kind == "f" and set(np.unique(arr).tolist()) <= {0.0, 1.0}:
         arr = arr.astype(np.uint8)
     return arr
+
+
+def _one_channel(arr: np.ndarray, path) -> np.ndarray:
+    """The one channel of a colour image whose channels are equal (channels last); else a clear error."""
+    rgb = arr[..., :3]
+    if arr.shape[-1] not in (3, 4) or not (rgb == rgb[..., :1]).all():
+        raise ValueError(
+            f"{path} is a colour image ({arr.shape[-1]} channels); skeletonize needs one channel "
+            "of label ids. Save the label channel alone (e.g. as .tif or .npy) and pass that file.")
+    return arr[..., 0]
 
 
 _IMAGEJ_UNITS = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m"}

@@ -333,13 +333,13 @@ def test_no_layer_gives_an_error_notification(make_napari_viewer, monkeypatch):
     assert "No input layer" in seen[0]
 
 
-def test_a_4d_layer_gives_a_clear_error(make_napari_viewer, qtbot, monkeypatch):
+@pytest.mark.parametrize("action", ["run", "compare"])
+def test_a_4d_layer_gives_a_clear_error(make_napari_viewer, qtbot, monkeypatch, action):
     seen = _errors(monkeypatch)
     viewer, w = _widget(make_napari_viewer, np.zeros((2, 3, 8, 8), np.uint8))
     _choose(w, "boolean")
-    w.run()
-    _wait(qtbot, w)
-    assert "2D or 3D" in seen[0] and len(viewer.layers) == 1
+    assert getattr(w, action)() is None  # refused before any job starts
+    assert "is 4D" in seen[0] and "2D and 3D" in seen[0] and len(viewer.layers) == 1
 
 
 def test_missing_weights_give_a_clear_error(make_napari_viewer, qtbot, monkeypatch, tmp_path):
@@ -406,16 +406,14 @@ def test_a_second_run_while_one_is_going_is_refused_with_a_warning(make_napari_v
     assert len(viewer.layers) == 2
 
 
-def test_removing_the_input_layer_mid_run_discards_the_result(make_napari_viewer, qtbot, monkeypatch, blocked_skeletonize):
-    warnings = []
-    monkeypatch.setattr("napari.utils.notifications.show_warning", lambda m: warnings.append(m))
+def test_removing_the_input_layer_mid_run_stops_the_run(make_napari_viewer, qtbot, blocked_skeletonize):
     viewer, w = _widget(make_napari_viewer, labels(2))
     _choose(w, "boolean")
     w.run()
     viewer.layers.remove("cells")
-    blocked_skeletonize.set()
+    blocked_skeletonize.set()  # the run starts after the removal: its first iteration stops it
     _wait(qtbot, w)
-    assert len(viewer.layers) == 0 and "removed" in warnings[0]
+    assert len(viewer.layers) == 0 and "run stopped" in w.status.text()
 
 
 def test_a_run_that_fails_unexpectedly_reports_it_and_leaves_no_layer(make_napari_viewer, qtbot, monkeypatch):
@@ -478,3 +476,58 @@ def test_a_registered_method_appears_in_the_widget_and_runs(make_napari_viewer, 
     w.run()
     _wait(qtbot, w)
     assert any(ly.name == "cells skeleton (toyerode)" for ly in viewer.layers)
+
+
+def _photo(shape=(64, 80)):
+    from scipy import ndimage
+
+    noise = ndimage.gaussian_filter(np.random.default_rng(0).random(shape), 2)
+    return ((noise - noise.min()) / np.ptp(noise) * 255).astype(np.uint8)
+
+
+def _warnings(monkeypatch):
+    seen = []
+    monkeypatch.setattr("napari.utils.notifications.show_warning", lambda m: seen.append(m))
+    return seen
+
+
+def test_a_photo_opened_as_labels_is_said_to_look_like_an_intensity_image(make_napari_viewer, qtbot, monkeypatch):
+    seen = _warnings(monkeypatch)
+    viewer, w = _widget(make_napari_viewer, _photo())
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    assert any("looks like an intensity image" in m for m in seen)
+
+
+def test_an_image_layer_starts_from_its_automatic_threshold(qtbot):
+    from napari.components import ViewerModel
+
+    viewer = ViewerModel()
+    img = (labels(2) > 0) * 200.0 + 20
+    viewer.add_image(img, name="raw")
+    w = SkeletonizeWidget(viewer)
+    assert 20 < w.threshold.value() < 220 and "Otsu" in w.threshold.toolTip()
+
+
+def test_a_threshold_that_makes_almost_everything_foreground_warns_with_the_automatic_one(qtbot, monkeypatch):
+    from napari.components import ViewerModel
+
+    seen = _warnings(monkeypatch)
+    viewer = ViewerModel()
+    viewer.add_image(((labels(2) > 0) * 200 + 20).astype(np.uint8), name="raw")
+    w = SkeletonizeWidget(viewer)
+    w.threshold.setValue(0.5)  # the old fixed default: every pixel of a 20-220 image is above it
+    _choose(w, "classic")
+    w.run()
+    _wait(qtbot, w)
+    assert any("100.0% of the image foreground" in m and "Otsu" in m for m in seen)
+
+
+def test_the_input_layer_is_the_active_one_when_the_widget_opens(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.add_labels(labels(2), name="first")
+    viewer.add_labels(labels(2), name="second")
+    viewer.layers.selection.active = viewer.layers["second"]  # not the bottom layer
+    w = SkeletonizeWidget(viewer)
+    assert w.input_layer().name == "second"

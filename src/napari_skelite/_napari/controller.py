@@ -14,13 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import methods
+from .._validate import intensity_image_reason, otsu_threshold, threshold_reason
 from ..api import skeletonize
 from ..chunked import is_dask_array
 from ..compare import results_table, run_methods, with_references
 from ..metrics import betti_errors, label_betti
 from .layers import table_to_csv
 
-__all__ = ["Controller", "Cancelled", "RunResult", "CompareResult", "Cell", "TABLE_COLUMNS", "USER_ERRORS"]
+__all__ = [
+    "TABLE_COLUMNS",
+    "USER_ERRORS",
+    "Cancelled",
+    "Cell",
+    "CompareResult",
+    "Controller",
+    "PreparedInput",
+    "RunResult",
+    "prepare_input",
+]
 
 #: errors that are the user's to fix: shown as their message, without a traceback
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, MemoryError)
@@ -65,6 +76,54 @@ class Cell:
     text: str
     tooltip: str = ""
     bad: bool = False
+
+
+@dataclass
+class PreparedInput:
+    mask: object  # numpy or dask array of labels (bool for a thresholded image)
+    warning: str | None = None  # shown before the run: the input may not be what the user meant
+
+
+def prepare_input(data, *, name: str, image: bool = False, rgb: bool = False,
+                  threshold: float | None = None) -> PreparedInput:
+    """The labels a layer's data stands for, with a warning when they look wrong.
+
+    Parameters
+    ----------
+    data : numpy or dask array
+        The layer's full-resolution data (dask stays lazy).
+    name : str
+        The layer's name, for the messages.
+    image, rgb : bool
+        An Image layer (thresholded at ``threshold``); an RGB one is refused.
+
+    Raises
+    ------
+    ValueError
+        For RGB, or anything other than 2D or 3D, with what to do.
+    """
+    if rgb:
+        raise ValueError(f"layer {name!r} is RGB; convert it to a single channel first.")
+    if data.ndim not in (2, 3):
+        raise ValueError(f"layer {name!r} is {data.ndim}D (shape {tuple(data.shape)}); the plugin skeletonizes 2D "
+                         "and 3D layers: take one channel or time point first (e.g. a new layer of `data[0]`).")
+    lazy = is_dask_array(data)
+    if not lazy:
+        data = np.asarray(data)
+    if image:
+        fg = data > threshold
+        reason = None if lazy else threshold_reason(fg, threshold)
+        warning = None
+        if reason:
+            warning = (f"On {name!r}, {reason}: the skeleton will not be of the objects. The automatic (Otsu) "
+                       f"threshold is {otsu_threshold(data):g}.")
+        return PreparedInput(fg, warning)
+    reason = None if lazy else intensity_image_reason(data)
+    warning = None
+    if reason:
+        warning = (f"Layer {name!r} looks like an intensity image, not labels: {reason}. Each value will be "
+                   "skeletonized as an object; open it as an Image layer and skeletonize it with a threshold.")
+    return PreparedInput(data, warning)
 
 
 def _is_bad(key, value) -> bool:
@@ -115,6 +174,7 @@ class Controller:
         out = skeletonize(mask, opts["method"], opts.get("iterations"), opts.get("device", "auto"),
                           opts.get("return_steps", False) and not lazy, callback=self.callback(emit),
                           check_topology=False,  # measured below, for the status line and its warning
+                          check_labels=False,  # said before the run (prepare_input)
                           **self.method_options(opts["method"], opts))
         if lazy:  # chunk by chunk; the volume is not read again for a check
             return RunResult(np.asarray(out.compute()), None, None)
@@ -128,7 +188,7 @@ class Controller:
         results = {}
         for i, m in enumerate(order):
             self.check()
-            results.update(run_methods(mask, [m], device=opts.get("device", "auto"), callback=self.check,
+            results.update(run_methods(mask, [m], device=opts.get("device", "auto"), callback=self.check, check_labels=False,
                                        **self.method_options(m, opts)))
             emit(i + 1, len(order))
         rows = [r for r in results_table(results, mask, "boolean") if r["method"] in names]

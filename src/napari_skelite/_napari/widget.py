@@ -35,10 +35,11 @@ from qtpy.QtWidgets import (
 from .. import methods
 from ..chunked import is_dask_array
 from ..graph import branch_table
+from .._validate import otsu_threshold
 from ..io import write_labels
 from ..record import write_record
 from . import layers as L
-from .controller import TABLE_COLUMNS, USER_ERRORS, Cancelled, Controller
+from .controller import TABLE_COLUMNS, USER_ERRORS, Cancelled, Controller, prepare_input
 
 if TYPE_CHECKING:
     import napari
@@ -77,6 +78,8 @@ class SkeletonizeWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self._worker = None
+        self._job_layer = None  # the input of the running job
+        self._threshold_for = None  # the Image layer whose automatic threshold is shown
         self.controller = Controller()
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
@@ -85,6 +88,7 @@ class SkeletonizeWidget(QWidget):
         self._build()
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
         self.viewer.layers.events.reordered.connect(self._refresh_layers)
         self._refresh_layers()
 
@@ -189,6 +193,9 @@ class SkeletonizeWidget(QWidget):
 
     def _refresh_layers(self, event=None):
         current = self.layer_combo.currentText()
+        active = self.viewer.layers.selection.active
+        if not current and active is not None:  # first choice: the layer the user is on
+            current = active.name
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for ly in self._candidate_layers():
@@ -199,27 +206,37 @@ class SkeletonizeWidget(QWidget):
         self.layer_combo.blockSignals(False)
         self._on_layer_changed()
 
+    def _on_layer_removed(self, event):
+        """A run whose input layer is removed stops within an iteration."""
+        if self.running and event.value is self._job_layer:
+            self.controller.cancel()
+            self.status.setText(f"input layer {event.value.name!r} removed; stopping the run…")
+
     def _on_layer_changed(self, *_):
         from napari.layers import Image
 
         ly = self.input_layer()
-        self.threshold.setEnabled(isinstance(ly, Image))
+        image = isinstance(ly, Image) and not ly.rgb
+        self.threshold.setEnabled(image)
+        if image and ly is not self._threshold_for:  # a new Image: start from its automatic threshold
+            data = ly.data[0] if ly.multiscale else ly.data
+            self.threshold.setValue(otsu_threshold(data))
+            self.threshold.setToolTip(f"Image layers: points above this value are foreground "
+                                      f"(Otsu's threshold of {ly.name!r}: {self.threshold.value():g})")
+        self._threshold_for = ly if image else self._threshold_for
 
     def input_layer(self):
         name = self.layer_combo.currentText()
         return self.viewer.layers[name] if name and name in self.viewer.layers else None
 
     def _input_mask(self, layer):
+        """The layer's labels (an Image's thresholded foreground) and a warning when they look wrong."""
         from napari.layers import Image
 
         data = layer.data[0] if layer.multiscale else layer.data  # full resolution
-        if not is_dask_array(data):  # dask-backed layers stay lazy and run chunk by chunk
-            data = np.asarray(data)
-        if isinstance(layer, Image):
-            if layer.rgb:
-                raise ValueError(f"layer {layer.name!r} is RGB; convert it to a single channel first.")
-            return data > self.threshold.value()
-        return data
+        image = isinstance(layer, Image)
+        return prepare_input(data, name=layer.name, image=image, rgb=image and layer.rgb,
+                             threshold=self.threshold.value() if image else None)
 
     def options(self) -> dict:
         """The chosen options as plain values (read on the GUI thread)."""
@@ -237,7 +254,7 @@ class SkeletonizeWidget(QWidget):
     def running(self) -> bool:
         return self._worker is not None
 
-    def _start(self, func, on_done, label, unit="objects"):
+    def _start(self, func, on_done, label, unit="objects", layer=None):
         from napari.qt.threading import create_worker
         from napari.utils.notifications import show_warning
 
@@ -245,6 +262,7 @@ class SkeletonizeWidget(QWidget):
             show_warning("A run is already going; cancel it or wait for it to finish.")
             return None
         self.controller.start()
+        self._job_layer = layer
         self.progress.setFormat(f"%v / %m {unit}")
         self.progress.setRange(0, 0)
         self.status.setText(label)
@@ -284,6 +302,7 @@ class SkeletonizeWidget(QWidget):
 
     def _on_finished(self):
         self._worker = None
+        self._job_layer = None
         self.run_btn.setEnabled(True)
         self.compare_btn.setEnabled(True)
         self.cancel_btn.setEnabled(False)
@@ -294,6 +313,9 @@ class SkeletonizeWidget(QWidget):
         from napari.utils.notifications import show_error, show_info
 
         msg = self.controller.error_message(err)
+        if isinstance(err, Cancelled) and self._job_layer is not None and self._job_layer not in self.viewer.layers:
+            self.status.setText("input layer removed; run stopped, nothing was added")
+            return
         if isinstance(err, Cancelled):
             self.status.setText(msg)
             show_info("Skeletonization cancelled.")
@@ -302,18 +324,20 @@ class SkeletonizeWidget(QWidget):
         show_error(msg)
 
     def _checked_input(self):
-        from napari.utils.notifications import show_error
+        from napari.utils.notifications import show_error, show_warning
 
         layer = self.input_layer()
         if layer is None:
             show_error("No input layer: add or choose a Labels layer (or an Image layer with a threshold).")
             return None, None
         try:
-            mask = self._input_mask(layer)
+            prepared = self._input_mask(layer)
         except ValueError as e:
             show_error(str(e))
             return None, None
-        return layer, mask
+        if prepared.warning:
+            show_warning(prepared.warning)
+        return layer, prepared.mask
 
     def run(self):
         """Skeletonize the chosen layer with the chosen method (off the GUI thread)."""
@@ -329,7 +353,7 @@ class SkeletonizeWidget(QWidget):
         emit = self._progress.changed.emit
         return self._start(lambda: self.controller.run_job(mask, opts, emit),
                            lambda result: self._add_result(layer, opts, result),
-                           f"running {opts['method']} on {layer.name}…")
+                           f"running {opts['method']} on {layer.name}…", layer=layer)
 
     def _record_options(self, layer, opts) -> dict:
         """The options a skeleton layer keeps for its export's run record (and an Image's threshold)."""
@@ -418,7 +442,7 @@ class SkeletonizeWidget(QWidget):
             self.status.setText(f"compared {len(names)} methods on {layer.name} (input: β0 = {b0}, β1 = {b1})")
 
         return self._start(lambda: self.controller.compare_job(mask, names, opts, emit), done,
-                           f"comparing {len(names)} methods on {layer.name}…", unit="methods")
+                           f"comparing {len(names)} methods on {layer.name}…", unit="methods", layer=layer)
 
     def _fill_table(self, rows):
         from napari.utils.notifications import show_warning
