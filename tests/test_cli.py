@@ -114,3 +114,63 @@ def test_skeletonize_carries_a_tiffs_voxel_size_to_the_output(tmp_path):
     assert main(["skeletonize", str(src), str(dst)]) == 0
     assert read_spacing(dst, 3) == ((3.0, 0.5, 0.5), "micrometer")
     assert json.loads((tmp_path / "out.tif.json").read_text())["input"]["scale"] == [3.0, 0.5, 0.5]
+
+
+def _tree(tmp_path):
+    m = np.zeros((30, 40), np.uint8)
+    m[12:17, 3:37] = 1   # a bar
+    m[4:12, 18:21] = 1   # a side branch
+    np.save(tmp_path / "tree.npy", m)
+    return m
+
+
+@pytest.mark.parametrize("suffix", [".swc", ".graphml", ".csv"])
+def test_the_output_extension_picks_the_graph_format_and_a_record_goes_beside_it(tmp_path, suffix):
+    _tree(tmp_path)
+    out = tmp_path / f"tree{suffix}"
+    assert main(["skeletonize", str(tmp_path / "tree.npy"), str(out), "--method", "boolean"]) == 0
+    assert out.exists() and (tmp_path / f"tree{suffix}.json").exists()
+
+
+def test_the_swc_file_has_a_node_per_skeleton_point_and_one_root_per_piece(tmp_path):
+    from napari_skelite import skeletonize
+
+    m = _tree(tmp_path)
+    main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "t.swc"), "--method", "boolean"])
+    rows = [line.split() for line in (tmp_path / "t.swc").read_text().splitlines() if not line.startswith("#")]
+    assert len(rows) == int((skeletonize(m, "boolean") > 0).sum())
+    assert [r[6] for r in rows].count("-1") == 1
+    ids = {r[0] for r in rows}
+    assert all(r[6] == "-1" or r[6] in ids for r in rows)
+
+
+def test_the_graphml_file_reads_back_in_networkx_with_the_same_graph(tmp_path):
+    import networkx as nx
+
+    from napari_skelite import skeletonize
+    from napari_skelite.graph import to_networkx
+
+    m = _tree(tmp_path)
+    main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "t.graphml"), "--method", "boolean"])
+    g = nx.read_graphml(tmp_path / "t.graphml")
+    ref = to_networkx(skeletonize(m, "boolean"), mask=m)
+    assert (g.number_of_nodes(), g.number_of_edges()) == (ref.number_of_nodes(), ref.number_of_edges())
+    assert all("length" in d and "mean_radius" in d for _, _, d in g.edges(data=True))
+
+
+def test_prune_removes_short_end_branches_before_writing(tmp_path, capsys):
+    from napari_skelite import skeletonize
+    from napari_skelite.graph import prune
+
+    m = _tree(tmp_path)
+    main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "p.npy"), "--method", "boolean",
+          "--prune", "4"])
+    assert np.array_equal(np.load(tmp_path / "p.npy"), prune(skeletonize(m, "boolean"), 4))
+    assert "pruned" in capsys.readouterr().err
+    assert json.loads((tmp_path / "p.npy.json").read_text())["pruned"]["length"] == 4
+
+
+def test_an_unknown_output_extension_is_refused_before_any_work(tmp_path, capsys):
+    _tree(tmp_path)
+    assert main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "t.xyz")]) != 0
+    assert ".swc" in capsys.readouterr().err

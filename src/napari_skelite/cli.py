@@ -52,8 +52,12 @@ def _threshold(image, value: str):
 
 def _cmd_skeletonize(a):
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
-    from .io import read_labels, read_spacing, write_labels
+    from .io import GRAPH_SUFFIXES, SUFFIXES, read_labels, read_spacing, write_graph, write_labels
 
+    if not Path(a.output).name.lower().endswith(SUFFIXES + GRAPH_SUFFIXES):
+        raise ValueError(f"unsupported file type for the output {a.output!r}; use one of {', '.join(SUFFIXES + GRAPH_SUFFIXES)}.")
+    if a.prune is not None and a.prune < 0:
+        raise ValueError(f"--prune takes a length >= 0; got {a.prune:g}.")
     if Path(a.output).exists() and not a.overwrite:
         raise FileExistsError(f"{a.output} exists; pass --overwrite to replace it.")
     mask = read_labels(a.input)
@@ -77,15 +81,29 @@ def _cmd_skeletonize(a):
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
-    out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
+    if a.prune:
+        from .graph import prune
+
+        before = int((skel > 0).sum())
+        skel = prune(skel, a.prune, spacing=spacing or 1.0)
+        print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
+              f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
+    if Path(a.output).name.lower().endswith(GRAPH_SUFFIXES):
+        out = write_graph(a.output, skel, spacing=spacing, mask=mask, overwrite=a.overwrite)
+    else:
+        out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
     n = int((skel > 0).sum())
     msg = f"wrote {out}: {n} skeleton points, method {a.method}"
+
     if not a.no_record:
         from .record import run_record, write_record
 
         rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, options=options,
                          device=a.device, source=str(Path(a.input).resolve()),
                          shape=mask.shape, scale=spacing, skeleton_points=n)
+        if a.prune:
+            rec["pruned"] = {"length": a.prune, "call": f"napari_skelite.graph.prune(skeleton, {a.prune!r}, "
+                             f"spacing={tuple(spacing) if spacing else 1.0})"}
         msg += f"; how it was made: {write_record(out, rec)}"
     print(msg)
 
@@ -182,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("skeletonize", help="skeletonize a label image file (tif, npy, png, nii.gz)", formatter_class=fmt)
     s.add_argument("input", help="label image: .tif/.tiff, .npy, .png or .nii(.gz)")
-    s.add_argument("output", help="where to write the skeleton (.tif or .npy)")
+    s.add_argument("output", help="where to write the skeleton: a label image (.tif, .npy, .png, .nii.gz), a "
+                   "neuron tree (.swc), a vessel graph (.graphml) or the branch table (.csv)")
     s.add_argument("--method", choices=names, default="skelite", help=method_help)
     s.add_argument("--iterations", type=int, default=None, help="at most this many iterations (default: until done)")
     s.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
@@ -191,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Skelite paper variant: precision of the network's products")
     s.add_argument("--chunks", type=int, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
+    s.add_argument("--prune", type=float, default=None, metavar="LENGTH",
+                   help="remove end branches shorter than LENGTH (physical units of the input's voxel size) "
+                   "and each label's stray pieces shorter than LENGTH")
     s.add_argument("--threshold", default=None, metavar="VALUE",
                    help="an intensity image: skeletonize the points above VALUE, or 'otsu' for Otsu's threshold")
     s.add_argument("--overwrite", action="store_true", help="replace an existing output file")

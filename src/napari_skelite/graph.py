@@ -1,13 +1,72 @@
-"""Branch tables of skeletons (via skan): lengths, junctions and end points per label."""
+"""Skeleton graphs (via skan): branches with lengths, radii and types per label; pruning; networkx graphs."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from scipy import ndimage
 
-__all__ = ["branch_table"]
+__all__ = ["BRANCH_TYPES", "Branches", "branch_table", "branches", "prune", "radius_image", "to_networkx"]
+
+#: skan's branch type codes 0-3, by name
+BRANCH_TYPES = ("end-end", "junction-end", "junction-junction", "cycle")
+
+_INT_COLUMNS = ("label", "skeleton_id", "node_id_src", "node_id_dst", "branch_type_code")
 
 
-def branch_table(skeleton, spacing=1.0):
-    """One row per skeleton branch, for every label id.
+@dataclass
+class Branches:
+    """Every branch of a skeleton label image.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per branch (see :func:`branch_table`).
+    paths : list of (K, ndim) int arrays
+        The pixel coordinates of each row's branch, in order along it.
+    """
+
+    table: object
+    paths: list
+
+
+def radius_image(mask, spacing=1.0) -> np.ndarray:
+    """Distance of every point of each label to the nearest point outside that label, in physical units.
+
+    Along a skeleton this is the local radius of the object (the vessel
+    calibre). Each label is measured on its bounding box plus one point, so
+    touching labels bound each other.
+
+    Parameters
+    ----------
+    mask : (M, N) or (P, M, N) int or bool array
+    spacing : float or sequence of float
+
+    Returns
+    -------
+    float64 array of ``mask``'s shape, 0 outside the labels
+    """
+    mask = np.asarray(mask)
+    sp = np.broadcast_to(np.asarray(spacing, float), (mask.ndim,))
+    out = np.zeros(mask.shape, np.float64)
+    lab = mask.astype(np.intp) if mask.dtype != bool else mask.astype(np.intp)
+    for i, box in enumerate(ndimage.find_objects(lab), start=1):
+        if box is None:
+            continue
+        grown = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, mask.shape))
+        inside = np.pad(lab[grown] == i, 1)  # the image border is outside
+        dist = ndimage.distance_transform_edt(inside, sampling=sp)[(slice(1, -1),) * mask.ndim]
+        out[grown] = np.where(lab[grown] == i, dist, out[grown])
+    return out
+
+
+def _label_boxes(skeleton):
+    lab = skeleton.astype(np.intp, copy=False)
+    return [(i, box) for i, box in enumerate(ndimage.find_objects(lab), start=1) if box is not None]
+
+
+def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
+    """The branches of every label id of a skeleton, with their paths.
 
     Parameters
     ----------
@@ -15,46 +74,209 @@ def branch_table(skeleton, spacing=1.0):
         A skeleton label image (as returned by :func:`napari_skelite.skeletonize`).
     spacing : float or sequence of float
         Physical size of a pixel along each axis (e.g. the layer's ``scale``).
+    mask : array of ``skeleton``'s shape, optional
+        The segmentation the skeleton came from: gives each branch its mean radius.
 
     Returns
     -------
-    pandas.DataFrame
-        skan's branch summary with a leading ``label`` column; ``branch_type``
-        is 0 end-end, 1 junction-end, 2 junction-junction, 3 cycle. Objects
-        whose skeleton is a single point get one row of length 0.
+    Branches
     """
     import pandas as pd
     from skan import Skeleton, summarize
 
     skeleton = np.asarray(skeleton)
-    frames = []
-    for lab in np.unique(skeleton):
-        if lab == 0:
-            continue
-        s = skeleton == lab
-        if s.sum() < 2:
-            frames.append(pd.DataFrame([_point_row(lab, np.argwhere(s)[0], spacing)]))
-            continue
-        df = summarize(Skeleton(s, spacing=spacing), separator="_")
-        df.insert(0, "label", lab)
-        frames.append(df)
+    if skeleton.dtype == bool:
+        skeleton = skeleton.astype(np.uint8)
+    sp = np.broadcast_to(np.asarray(spacing, float), (skeleton.ndim,))
+    radius = radius_image(mask, sp) if mask is not None else None
+    frames, paths = [], []
+    for lab, box in _label_boxes(skeleton):
+        s = np.pad(skeleton[box] == lab, 1)
+        lo = np.array([b.start for b in box]) - 1
+        isolated = s & (_degrees(s) == 0)  # single points: skan leaves them out
+        pieces = 0
+        if (s & ~isolated).any():
+            # skan averages the skeleton image's own values along a path: put the radius there
+            line = s & ~isolated
+            image = line if radius is None else np.where(line, np.maximum(np.pad(radius[box], 1), 1e-12), 0.0)
+            sk = Skeleton(image, spacing=sp)
+            df = summarize(sk, separator="_")
+            for k in range(df.shape[0]):
+                paths.append(np.asarray(sk.path_coordinates(k), np.intp) + lo)
+            for i in range(skeleton.ndim):  # back from the padded box to image coordinates
+                for end in ("src", "dst"):
+                    df[f"image_coord_{end}_{i}"] += lo[i]
+                    df[f"coord_{end}_{i}"] += lo[i] * sp[i]
+            df.insert(0, "label", lab)
+            frames.append(df)
+            pieces = int(df["skeleton_id"].max()) + 1
+        for j, point in enumerate(np.argwhere(isolated)):
+            r = 0.0 if radius is None else float(radius[tuple(point + lo)])
+            frames.append(pd.DataFrame([_point_row(lab, point + lo, sp, pieces + j, r)]))
+            paths.append((point + lo)[None])
+    columns = ["label", "skeleton_id", "node_id_src", "node_id_dst", "branch_distance", "branch_type",
+               "branch_type_code", "euclidean_distance", "tortuosity"]
     if not frames:
-        return pd.DataFrame(columns=["label", "branch_distance", "branch_type"])
-    out = pd.concat(frames, ignore_index=True)
-    for col in ("skeleton_id", "node_id_src", "node_id_dst", "branch_type"):
-        if col in out:
-            out[col] = out[col].astype(np.int64)
-    return out
+        return Branches(pd.DataFrame(columns=columns + (["mean_radius"] if mask is not None else [])), [])
+    t = pd.concat(frames, ignore_index=True)
+    t["branch_type_code"] = t["branch_type"].astype(np.int64)
+    t["branch_type"] = [BRANCH_TYPES[c] for c in t["branch_type_code"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tort = t["branch_distance"] / t["euclidean_distance"]
+    t["tortuosity"] = np.where(t["branch_distance"] == 0, 1.0, np.where(t["branch_type_code"] == 3, np.nan, tort))
+    if mask is not None:
+        t["mean_radius"] = t["mean_pixel_value"]
+    t = t.drop(columns=["mean_pixel_value", "stdev_pixel_value"])
+    for col in _INT_COLUMNS:
+        t[col] = t[col].astype(np.int64)
+    rest = [c for c in t.columns if c not in columns and c != "mean_radius"]
+    return Branches(t[columns + (["mean_radius"] if mask is not None else []) + rest], paths)
 
 
-def _point_row(lab, point, spacing) -> dict:
-    """The branch row of a one-point skeleton: a branch of length 0 from the point to itself."""
-    sp = np.broadcast_to(np.asarray(spacing, float), point.shape)
-    row = {"label": lab, "skeleton_id": 0, "node_id_src": 0, "node_id_dst": 0, "branch_distance": 0.0,
-           "branch_type": 0, "mean_pixel_value": 1.0, "stdev_pixel_value": 0.0}
+def branch_table(skeleton, spacing=1.0, *, mask=None):
+    """One row per skeleton branch, for every label id.
+
+    Parameters
+    ----------
+    skeleton, spacing, mask
+        As for :func:`branches`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``label``; skan's ``skeleton_id`` (a connected piece of that label's
+        skeleton) and node ids; ``branch_distance`` (length in the units of
+        ``spacing``); ``branch_type`` by name (:data:`BRANCH_TYPES`) and its
+        code; ``euclidean_distance`` between the branch's ends; ``tortuosity``
+        (length / end-to-end distance; 1 for a single point, NaN for a
+        cycle, which has no ends); with ``mask``, ``mean_radius`` (see
+        :func:`radius_image`); then the end coordinates. Id columns are
+        integers; a piece of skeleton that is a single point gets one row of
+        length 0 at that point.
+    """
+    return branches(skeleton, spacing, mask=mask).table
+
+
+def _point_row(lab, point, spacing, piece: int = 0, radius: float = 0.0) -> dict:
+    """The branch row of a one-point piece of skeleton: a branch of length 0 from the point to itself."""
+    row = {"label": lab, "skeleton_id": piece, "node_id_src": 0, "node_id_dst": 0, "branch_distance": 0.0,
+           "branch_type": 0, "mean_pixel_value": radius, "stdev_pixel_value": 0.0}
     for end in ("src", "dst"):
         row.update({f"image_coord_{end}_{i}": float(p) for i, p in enumerate(point)})
     for end in ("src", "dst"):
-        row.update({f"coord_{end}_{i}": float(p * s) for i, (p, s) in enumerate(zip(point, sp))})
+        row.update({f"coord_{end}_{i}": float(p * s) for i, (p, s) in enumerate(zip(point, spacing))})
     row["euclidean_distance"] = 0.0
     return row
+
+
+def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.ndarray:
+    """Remove the end branches shorter than ``length`` and, with ``specks``, a label's stray small pieces.
+
+    One pass: every branch from a junction to an end point whose length (in
+    the units of ``spacing``) is below ``length`` loses its points from the end
+    up to the junction, each only if it is a simple point (its removal keeps
+    the topology), so a junction's cluster stays whole. With ``specks``, every connected piece of a label's skeleton
+    other than its longest one whose total length is below ``length`` is
+    removed too; each label keeps its longest piece, so no id is lost. Loops
+    and the connectivity of what remains are unchanged.
+
+    Parameters
+    ----------
+    skeleton : (M, N) or (P, M, N) int array
+    length : float
+        In the units of ``spacing``; 0 removes nothing.
+    spacing : float or sequence of float
+
+    Returns
+    -------
+    array like ``skeleton``
+    """
+    if length < 0:
+        raise ValueError(f"the pruning length must be >= 0; got {length}.")
+    skeleton = np.asarray(skeleton)
+    out = skeleton.copy()
+    if length == 0 or not skeleton.any():
+        return out
+    b = branches(skeleton, spacing)
+    t = b.table
+    short = np.flatnonzero((t["branch_type_code"].to_numpy() == 1) & (t["branch_distance"].to_numpy() < length))
+    for k in short:
+        path = b.paths[k]
+        lab = t["label"].iat[k]
+        if _neighbours(skeleton == lab, path[0]) > _neighbours(skeleton == lab, path[-1]):
+            path = path[::-1]  # from the end point towards the junction
+        for point in path[:-1]:  # the junction end stays
+            if not _is_simple_at(out == lab, point):
+                break  # a point that holds the rest together (inside a junction's cluster)
+            out[tuple(point)] = 0
+    if specks:
+        sizes = t.groupby(["label", "skeleton_id"])["branch_distance"].sum()
+        for lab, pieces in sizes.groupby(level=0):
+            longest = pieces.idxmax()
+            for key, total in pieces.items():
+                if key != longest and total < length:
+                    rows = np.flatnonzero((t["label"].to_numpy() == lab) & (t["skeleton_id"].to_numpy() == key[1]))
+                    for k in rows:
+                        out[tuple(b.paths[k].T)] = 0
+    return out
+
+
+def _neighbours(s: np.ndarray, point) -> int:
+    """Number of 8/26-neighbours of ``point`` in the binary image ``s``."""
+    box = tuple(slice(max(int(p) - 1, 0), int(p) + 2) for p in point)
+    return int(s[box].sum()) - int(s[tuple(point)])
+
+
+def _is_simple_at(s: np.ndarray, point) -> bool:
+    """Whether removing ``point`` from the binary image ``s`` keeps its topology (the simple-point test)."""
+    import torch
+
+    from .topology import is_simple, neighbour_offsets
+
+    code = 0
+    for bit, off in enumerate(neighbour_offsets(s.ndim)):
+        q = tuple(int(p) + int(o) for p, o in zip(point, off))
+        if all(0 <= c < n for c, n in zip(q, s.shape)) and s[q]:
+            code |= 1 << bit
+    return bool(is_simple(torch.tensor([code]), s.ndim)[0])
+
+
+def _degrees(s: np.ndarray) -> np.ndarray:
+    """Number of 8/26-neighbours of every skeleton point (any label)."""
+    kernel = np.ones((3,) * s.ndim, np.int32)
+    kernel[(1,) * s.ndim] = 0
+    return np.where(s, ndimage.convolve(s.astype(np.int32), kernel, mode="constant"), 0)
+
+
+def to_networkx(skeleton, spacing=1.0, *, mask=None):
+    """The skeleton as a ``networkx.MultiGraph``: junctions and end points as nodes, branches as edges.
+
+    Nodes are named ``"<label>:<skeleton_id>:<node>"`` and carry ``label`` and
+    their position in physical units (``x``, ``y`` and, in 3D, ``z``: ``x`` is
+    the last axis). Edges carry ``label``, ``length``, ``branch_type``,
+    ``tortuosity`` and, with ``mask``, ``mean_radius``. A cycle is a self-loop;
+    a one-point skeleton a node without edges.
+    """
+    import networkx as nx
+
+    b = branches(skeleton, spacing, mask=mask)
+    t = b.table
+    ndim = np.asarray(skeleton).ndim
+    sp = np.broadcast_to(np.asarray(spacing, float), (ndim,))
+    g = nx.MultiGraph()
+    names = ("x", "y", "z")
+    for row, path in zip(t.itertuples(index=False), b.paths):
+        ends = []
+        for end, point in (("src", path[0]), ("dst", path[-1])):
+            node = f"{row.label}:{row.skeleton_id}:{getattr(row, f'node_id_{end}')}"
+            pos = point[::-1] * sp[::-1]
+            g.add_node(node, label=int(row.label), **{names[i]: float(p) for i, p in enumerate(pos)})
+            ends.append(node)
+        if row.branch_distance == 0 and ends[0] == ends[1] and len(path) == 1:
+            continue  # a one-point skeleton: a node only
+        attrs = {"label": int(row.label), "length": float(row.branch_distance), "branch_type": row.branch_type,
+                 "tortuosity": float(row.tortuosity)}
+        if mask is not None:
+            attrs["mean_radius"] = float(row.mean_radius)
+        g.add_edge(*ends, **attrs)
+    return g

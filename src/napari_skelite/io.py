@@ -1,4 +1,4 @@
-"""Reading and writing label images (tif, npy, png, nii.gz), atomically."""
+"""Reading label images (tif, npy, png, nii.gz); writing them and skeleton graphs (SWC, GraphML, CSV), atomically."""
 from __future__ import annotations
 
 import os
@@ -7,17 +7,26 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_labels", "read_spacing", "write_labels", "SUFFIXES"]
+__all__ = [
+    "GRAPH_SUFFIXES",
+    "SUFFIXES",
+    "read_labels",
+    "read_spacing",
+    "write_graph",
+    "write_labels",
+]
 
 SUFFIXES = (".tif", ".tiff", ".npy", ".png", ".nii", ".nii.gz")
+#: skeleton graph formats: neurons (SWC), vessel graphs (GraphML), the branch table (CSV)
+GRAPH_SUFFIXES = (".swc", ".graphml", ".csv")
 
 
-def _suffix(path: Path) -> str:
+def _suffix(path: Path, allowed=SUFFIXES) -> str:
     name = path.name.lower()
-    for s in SUFFIXES:
+    for s in allowed:
         if name.endswith(s):
             return s
-    raise ValueError(f"unsupported file type {path.name!r}; use one of {', '.join(SUFFIXES)}.")
+    raise ValueError(f"unsupported file type {path.name!r}; use one of {', '.join(allowed)}.")
 
 
 def _nibabel():
@@ -151,13 +160,8 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
     """
     path = Path(path)
     suffix = _suffix(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; a written file should honour the umask
-    try:
+
+    def write(tmp):
         if suffix == ".npy":
             np.save(tmp, data)
         elif suffix in (".tif", ".tiff"):
@@ -175,8 +179,121 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
         else:
             nib = _nibabel()
             nib.save(nib.Nifti1Image(np.asarray(data), np.eye(4)), tmp)
+
+    return _atomic(path, suffix, overwrite, write)
+
+
+def _atomic(path: Path, suffix: str, overwrite: bool, write) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path`` (the umask's mode), then rename it to ``path``."""
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; a written file should honour the umask
+    try:
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrite: bool = False) -> Path:
+    """Write a skeleton label image as a graph file, atomically; the extension picks the format.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.swc``: every skeleton point a node, one tree per connected piece of
+        each label (rooted at an end point; a loop is cut once, as SWC holds
+        trees only), positions ``x, y, z`` in physical units (``x`` is the last
+        axis; ``z = 0`` in 2D), radius from ``mask`` (else half the smallest
+        spacing), type 0; a comment line per tree names its label.
+        ``.graphml``: :func:`napari_skelite.graph.to_networkx` (junctions and
+        ends as nodes, branches as edges with length and mean radius; readable
+        by ``networkx.read_graphml``). ``.csv``: the branch table
+        (:func:`napari_skelite.graph.branch_table`).
+    skeleton : (M, N) or (P, M, N) int array
+    spacing : sequence of float, optional
+        Voxel size per axis (default 1).
+    mask : array of ``skeleton``'s shape, optional
+        The segmentation: gives radii.
+    overwrite : bool
+
+    Raises
+    ------
+    FileExistsError, ValueError
+        If ``path`` exists and ``overwrite`` is False; for an unknown extension.
+    """
+    from . import graph
+
+    path = Path(path)
+    suffix = _suffix(path, GRAPH_SUFFIXES)
+    skeleton = np.asarray(skeleton)
+    sp = (1.0,) * skeleton.ndim if spacing is None else tuple(abs(float(v)) for v in spacing)
+
+    def write(tmp):
+        if suffix == ".csv":
+            graph.branch_table(skeleton, sp, mask=mask).to_csv(tmp, index=False)
+        elif suffix == ".graphml":
+            import networkx as nx
+
+            nx.write_graphml(graph.to_networkx(skeleton, sp, mask=mask), tmp)
+        else:
+            with open(tmp, "w") as f:
+                f.write(_swc_text(skeleton, sp, mask))
+
+    return _atomic(path, suffix, overwrite, write)
+
+
+def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:
+    """SWC lines of every skeleton point: one breadth-first tree per connected piece of each label."""
+    from scipy import ndimage
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from .graph import radius_image
+
+    sp = np.asarray(spacing, float)
+    radius = radius_image(mask, sp) if mask is not None else None
+    points = np.argwhere(skeleton > 0)
+    index = np.full(skeleton.shape, -1, np.int64)
+    index[tuple(points.T)] = np.arange(len(points))
+    rows, cols = [], []
+    for off in np.ndindex((3,) * skeleton.ndim):  # edges between neighbouring points of the same label
+        off = np.array(off) - 1
+        if not off.any():
+            continue
+        q = points + off
+        ok = np.all((q >= 0) & (q < skeleton.shape), axis=1)
+        j = np.full(len(points), -1)
+        j[ok] = index[tuple(q[ok].T)]
+        same = (j >= 0) & (skeleton[tuple(points.T)] == skeleton[tuple(np.where(j[:, None] >= 0, q, points).T)])
+        rows.append(np.flatnonzero(same))
+        cols.append(j[same])
+    r, c = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int), np.zeros(0, int))
+    adj = coo_matrix((np.ones(len(r)), (r, c)), shape=(len(points),) * 2).tocsr()
+    degree = np.diff(adj.indptr)
+    lines = ["# napari-skelite skeleton: n type x y z radius parent (physical units)"]
+    number = np.zeros(len(points), np.int64)  # SWC ids, from 1
+    seen = np.zeros(len(points), bool)
+    pieces = ndimage.label(skeleton > 0, np.ones((3,) * skeleton.ndim))[0][tuple(points.T)]
+    order = np.lexsort((np.where(degree == 1, 0, 1), skeleton[tuple(points.T)]))  # ends first, by label
+    n = 0
+    for start in order:
+        if seen[start]:
+            continue
+        visit, pred = breadth_first_order(adj, start, directed=False, return_predecessors=True)
+        lines.append(f"# label {int(skeleton[tuple(points[start])])}, piece {int(pieces[start])}")
+        for v in visit:
+            n += 1
+            number[v] = n
+            seen[v] = True
+            pos = points[v][::-1] * sp[::-1]
+            x, y, z = (*pos, 0.0) if skeleton.ndim == 2 else pos
+            rad = float(radius[tuple(points[v])]) if radius is not None else float(sp.min() / 2)
+            parent = number[pred[v]] if pred[v] >= 0 else -1
+            lines.append(f"{n} 0 {x:.6g} {y:.6g} {z:.6g} {rad:.6g} {parent}")
+    return "\n".join(lines) + "\n"
