@@ -52,10 +52,14 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
     source = f"napari layer {meta['source']!r}"
     if opts.get("threshold") is not None:  # an Image layer, binarised first
         source += f", points > {opts['threshold']}"
-    method_opts = {k: v for k, v in opts.items() if k not in ("iterations", "device", "threshold")}
-    return run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), options=method_opts,
-                      device=opts.get("device"), source=source, shape=data.shape,
-                      scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
+    method_opts = {k: v for k, v in opts.items() if k not in ("iterations", "device", "threshold", "prune")}
+    rec = run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), options=method_opts,
+                     device=opts.get("device"), source=source, shape=data.shape,
+                     scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
+    if opts.get("prune"):
+        rec["pruned"] = {"length": opts["prune"], "call": f"napari_skelite.graph.prune(skeleton, {opts['prune']!r}, "
+                         f"spacing={None if scale is None else tuple(float(v) for v in scale)})"}
+    return rec
 
 
 def spacing_of(scale=None, units=None) -> dict:
@@ -101,3 +105,64 @@ def bright_colormap(data):
     for i, v in enumerate(v for v in ids.tolist() if v != 0):
         colors[v] = (*_BRIGHT[i % len(_BRIGHT)], 1.0)
     return DirectLabelColormap(color_dict=colors)
+
+
+#: what the graph layer can be coloured by: feature, colormap (continuous) or None (categorical)
+GRAPH_COLOURS = {"mean_radius": "viridis", "length": "plasma", "tortuosity": "magma", "branch_type": None, "label": None}
+
+_TYPE_COLOURS = {"end-end": (0.6, 0.6, 1.0), "junction-end": (1.0, 0.85, 0.1), "junction-junction": (0.2, 0.9, 1.0),
+                 "cycle": (1.0, 0.35, 0.35)}
+
+
+def graph_shapes(skeleton, source, *, mask=None, name: str, colour_by: str = "mean_radius") -> tuple[list, dict]:
+    """A napari Shapes layer (paths) of a skeleton's branches: ``(data, kwargs)`` for ``add_shapes``.
+
+    One path per branch (a single point: a path of two equal vertices), in
+    ``source``'s data coordinates, with the branch table's features per path
+    (``label``, ``length`` in the units of ``source.scale``, ``branch_type``,
+    ``tortuosity`` and, with ``mask``, ``mean_radius``). Drawn without depth
+    test, so it stays visible over the input in the 3D view.
+    """
+    from ..graph import branches
+
+    b = branches(skeleton, tuple(source.scale), mask=mask)
+    t = b.table
+    features = {"label": t["label"].to_numpy(), "length": t["branch_distance"].to_numpy(),
+                "branch_type": t["branch_type"].to_numpy(), "tortuosity": t["tortuosity"].to_numpy()}
+    if mask is not None:
+        features["mean_radius"] = t["mean_radius"].to_numpy()
+    data = [np.repeat(p, 2, axis=0) if len(p) == 1 else p.astype(float) for p in b.paths]
+    kw = {"name": name, "shape_type": "path", "scale": tuple(source.scale), "translate": tuple(source.translate),
+          "features": features, "edge_width": 0.8 * float(min(np.abs(source.scale))), "face_color": "transparent",
+          "blending": "translucent_no_depth", "metadata": {KEY: {"source": source.name, "kind": "graph"}}}
+    kw.update(graph_colour(colour_by if colour_by in features else "label", features))
+    return data, kw
+
+
+def graph_colour(by: str, features) -> dict:
+    """``edge_color`` keywords of a graph layer coloured by the feature ``by`` (see :data:`GRAPH_COLOURS`).
+
+    Continuous features use a colormap; branch types and labels get fixed
+    colours (the same type or id has the same colour in every graph layer).
+    """
+    cmap = GRAPH_COLOURS[by]
+    if cmap is not None:
+        return {"edge_color": by, "edge_colormap": cmap}
+    values = np.asarray(features[by])
+    if by == "branch_type":
+        colours = [(*_TYPE_COLOURS.get(v, (1.0, 1.0, 1.0)), 1.0) for v in values]
+    else:
+        ids = sorted(set(values.tolist()))
+        colours = [(*_BRIGHT[ids.index(v) % len(_BRIGHT)], 1.0) for v in values.tolist()]
+    return {"edge_color": np.array(colours, float).reshape(-1, 4)}
+
+
+def apply_graph_colour(layer, by: str) -> None:
+    """Colour a graph Shapes layer's paths by the feature ``by``."""
+    kw = graph_colour(by, layer.features)
+    if "edge_colormap" in kw:
+        layer.edge_colormap = kw["edge_colormap"]
+        layer.edge_color = by
+        layer.edge_color_mode = "colormap"
+    else:
+        layer.edge_color = kw["edge_color"]

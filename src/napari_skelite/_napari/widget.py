@@ -34,12 +34,12 @@ from qtpy.QtWidgets import (
 
 from .. import methods
 from ..chunked import is_dask_array
-from ..graph import branch_table
 from .._validate import otsu_threshold
 from ..io import write_labels
 from ..record import write_record
 from . import layers as L
 from .controller import TABLE_COLUMNS, USER_ERRORS, Cancelled, Controller, prepare_input
+from .graph_panel import GraphPanel
 
 if TYPE_CHECKING:
     import napari
@@ -173,14 +173,13 @@ class SkeletonizeWidget(QWidget):
         cl.addWidget(self.table)
         root.addWidget(cbox)
 
+        self.graph_panel = GraphPanel(self.viewer, self._output_layer)
+        root.addWidget(self.graph_panel)
         ebox = QGroupBox("Export")
         el = QHBoxLayout(ebox)
         self.save_btn = QPushButton("Save skeleton…")
         self.save_btn.clicked.connect(self._save_dialog)
-        self.branch_btn = QPushButton("Branch table (CSV)…")
-        self.branch_btn.clicked.connect(self._branch_dialog)
         el.addWidget(self.save_btn)
-        el.addWidget(self.branch_btn)
         root.addWidget(ebox)
         root.addStretch(1)
 
@@ -504,26 +503,13 @@ class SkeletonizeWidget(QWidget):
         return str(out)
 
     def export_branch_table(self, path) -> str | None:
-        from napari.utils.notifications import show_error, show_info
-
-        ly = self._output_layer()
-        if ly is None:
-            show_error("No skeleton layer to export: run a method first.")
-            return None
-        df = branch_table(np.asarray(ly.data), spacing=tuple(ly.scale))
-        df.to_csv(path, index=False)
-        show_info(f"Branch table of {ly.name}: {len(df)} branches written to {path}")
-        return str(path)
+        """The branch table of the chosen skeleton layer as CSV (see :class:`GraphPanel`)."""
+        return self.graph_panel.save_graph(path)
 
     def _save_dialog(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save skeleton", "skeleton.tif", "TIFF (*.tif);;NumPy (*.npy)")
         if path:
             self.save_skeleton(path)
-
-    def _branch_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Branch table", "branches.csv", "CSV (*.csv)")
-        if path:
-            self.export_branch_table(path)
 
     def closeEvent(self, event):  # noqa: N802 (Qt name)
         self.controller.cancel()
