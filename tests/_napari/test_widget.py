@@ -167,7 +167,7 @@ def test_an_image_layer_is_thresholded(qtbot):
     _choose(w, "classic")
     w.run()
     _wait(qtbot, w)
-    out = viewer.layers["probability skeleton (classic)"].data
+    out = viewer.layers["probability skeleton (classic, > 0.3)"].data
     assert out.any() and set(np.unique(out)) <= {0, 1}
 
 
@@ -183,7 +183,7 @@ def test_the_record_of_a_thresholded_image_names_the_threshold(qtbot, tmp_path):
     _choose(w, "classic")
     w.run()
     _wait(qtbot, w)
-    viewer.layers.selection.active = viewer.layers["probability skeleton (classic)"]
+    viewer.layers.selection.active = viewer.layers["probability skeleton (classic, > 0.3)"]
     w.save_skeleton(tmp_path / "s.npy")
     assert json.loads((tmp_path / "s.npy.json").read_text())["input"]["source"] == "napari layer 'probability', points > 0.3"
 
@@ -284,14 +284,17 @@ def test_a_saved_skeleton_carries_the_options_of_the_run_that_made_it(make_napar
     viewer, w = _widget(make_napari_viewer, labels(2), scale=(2.0, 1.0))
     _choose(w, "skelite")
     records = []
-    for guard in (True, False):  # the second run replaces the layer: its record must follow
+    for guard in (True, False, True):  # the third run replaces the first layer: its record must follow
         w.guard.setChecked(guard)
+        w.iterations.setValue(0 if len(records) < 2 else 3)
         w.run()
         _wait(qtbot, w)
-        viewer.layers.selection.active = viewer.layers["cells skeleton (skelite)"]
-        w.save_skeleton(tmp_path / f"s{guard}.npy")
-        records.append(json.loads((tmp_path / f"s{guard}.npy.json").read_text()))
-    assert [r["options"]["guard"] for r in records] == [True, False]
+        viewer.layers.selection.active = viewer.layers["cells skeleton (skelite)" if guard else
+                                                       "cells skeleton (skelite, no guard)"]
+        w.save_skeleton(tmp_path / f"s{len(records)}.npy")
+        records.append(json.loads((tmp_path / f"s{len(records)}.npy.json").read_text()))
+    assert [r["options"]["guard"] for r in records] == [True, False, True]
+    assert [r["options"]["iterations"] for r in records] == [None, None, 3]
     assert records[0]["input"]["source"] == "napari layer 'cells'" and records[0]["input"]["scale"] == [2.0, 1.0]
     assert "sha256" in records[0]["weights"]
 
@@ -531,3 +534,50 @@ def test_the_input_layer_is_the_active_one_when_the_widget_opens(make_napari_vie
     viewer.layers.selection.active = viewer.layers["second"]  # not the bottom layer
     w = SkeletonizeWidget(viewer)
     assert w.input_layer().name == "second"
+
+
+def test_a_rerun_without_iterations_removes_the_last_runs_iteration_layers(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    w.keep_steps.setChecked(True)
+    w.run()
+    _wait(qtbot, w)
+    assert "cells iterations (boolean)" in viewer.layers
+    w.keep_steps.setChecked(False)
+    w.run()
+    _wait(qtbot, w)
+    names = [ly.name for ly in viewer.layers]
+    assert "cells iterations (boolean)" not in names and "cells removed per iteration (boolean)" not in names
+    assert "cells skeleton (boolean)" in names
+
+
+def test_runs_with_and_without_the_guard_sit_side_by_side(make_napari_viewer, qtbot, shipped_random_weights):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "skelite")
+    w.run()
+    _wait(qtbot, w)
+    w.guard.setChecked(False)
+    w.run()
+    _wait(qtbot, w)
+    assert {"cells skeleton (skelite)", "cells skeleton (skelite, no guard)"} <= {ly.name for ly in viewer.layers}
+
+
+def test_the_compare_table_is_cleared_when_the_input_changes(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    viewer.add_labels(labels(2), name="other")
+    w.layer_combo.setCurrentText("cells")
+    for m, c in w.compare_checks.items():
+        c.setChecked(m in ("boolean", "classic"))
+    w.compare()
+    _wait(qtbot, w)
+    assert w.table.rowCount() == 2
+    w.layer_combo.setCurrentText("other")
+    assert w.table.rowCount() == 0 and w.last_rows == []
+
+
+def test_skeleton_layers_show_through_the_input_in_3d(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(3))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    assert viewer.layers["cells skeleton (boolean)"].blending == "translucent_no_depth"

@@ -15,11 +15,29 @@ def removed_per_step(steps: np.ndarray) -> np.ndarray:
     return removed
 
 
+def variant_tag(method: str, options: dict | None = None) -> str:
+    """The method and the options that change its result, as layer names show them.
+
+    ``"skelite"``, ``"skelite, no guard"``, ``"boolean, > 0.42"`` (an Image
+    layer thresholded at 0.42): variants of one input sit side by side.
+    """
+    options = options or {}
+    tag = method
+    if options.get("guard") is False:
+        tag += ", no guard"
+    if options.get("threshold") is not None:
+        tag += f", > {options['threshold']:g}"
+    return tag
+
+
 def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = False, options: dict | None = None) -> dict:
     """name/scale/translate/metadata for a result of ``source`` (a napari layer).
 
-    ``options`` (iterations, guard, device) are kept in the metadata, so an
-    export can say how the skeleton was made (:func:`record_for_layer`).
+    ``options`` (iterations, guard, device, threshold) are kept in the
+    metadata, so an export can say how the skeleton was made
+    (:func:`record_for_layer`); those that change the result are in its
+    ``tag`` (:func:`variant_tag`). Skeletons are drawn without depth test, so
+    in the 3D view they show through the input volume.
     """
     scale = tuple(source.scale)
     translate = tuple(source.translate)
@@ -29,8 +47,11 @@ def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = F
         "name": name,
         "scale": scale,
         "translate": translate,
-        "metadata": {KEY: {"source": source.name, "kind": kind, "method": method, "options": dict(options or {})}},
+        "metadata": {KEY: {"source": source.name, "kind": kind, "method": method, "options": dict(options or {}),
+                           "tag": variant_tag(method, options)}},
     }
+    if kind == "skeleton":
+        kw["blending"] = "translucent_no_depth"
     # napari >= 0.6: axis names (shown on the sliders) and units; the extra axis is the iteration
     labels = getattr(source, "axis_labels", None)
     if labels is not None:
@@ -69,11 +90,12 @@ def spacing_of(scale=None, units=None) -> dict:
     return {"spacing": tuple(float(v) for v in scale), "unit": str(units[-1]) if units else None}
 
 
-def find_output(layers, source_name: str, kind: str, method: str):
-    """The layer this plugin made earlier for the same source, kind and method, if any."""
+def find_output(layers, source_name: str, kind: str, tag: str):
+    """The layer this plugin made earlier for the same source, kind and variant (:func:`variant_tag`), if any."""
     for layer in layers:
         meta = layer.metadata.get(KEY) if hasattr(layer, "metadata") else None
-        if meta and meta.get("source") == source_name and meta.get("kind") == kind and meta.get("method") == method:
+        if meta and meta.get("source") == source_name and meta.get("kind") == kind \
+                and meta.get("tag", meta.get("method")) == tag:
             return layer
     return None
 

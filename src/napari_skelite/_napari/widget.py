@@ -80,6 +80,7 @@ class SkeletonizeWidget(QWidget):
         self._worker = None
         self._job_layer = None  # the input of the running job
         self._threshold_for = None  # the Image layer whose automatic threshold is shown
+        self._table_for = None  # the layer the comparison table speaks of
         self.controller = Controller()
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
@@ -215,6 +216,9 @@ class SkeletonizeWidget(QWidget):
         from napari.layers import Image
 
         ly = self.input_layer()
+        if ly is not self._table_for:  # the table speaks of another layer: clear it
+            self._table_for = ly
+            self._fill_table([])
         image = isinstance(ly, Image) and not ly.rgb
         self.threshold.setEnabled(image)
         if image and ly is not self._threshold_for:  # a new Image: start from its automatic threshold
@@ -373,15 +377,24 @@ class SkeletonizeWidget(QWidget):
             self.status.setText("input layer removed; result discarded")
             return
         method = opts["method"]
-        self._set_layer(result.skeleton, L.layer_kwargs(f"{layer.name} skeleton ({method})", layer, "skeleton", method,
-                                                        options=self._record_options(layer, opts)), "skeleton")
+        run_opts = self._record_options(layer, opts)
+        tag = L.variant_tag(method, run_opts)
+        self._set_layer(result.skeleton, L.layer_kwargs(f"{layer.name} skeleton ({tag})", layer, "skeleton", method,
+                                                        options=run_opts), "skeleton")
         if result.steps is not None:
-            kw = L.layer_kwargs(f"{layer.name} iterations ({method})", layer, "iterations", method, extra_axis=True)
+            kw = L.layer_kwargs(f"{layer.name} iterations ({tag})", layer, "iterations", method, extra_axis=True,
+                                options=run_opts)
             self._set_layer(result.steps, kw, "iterations")
-            kw = L.layer_kwargs(f"{layer.name} removed per iteration ({method})", layer, "removed", method, extra_axis=True)
+            kw = L.layer_kwargs(f"{layer.name} removed per iteration ({tag})", layer, "removed", method,
+                                extra_axis=True, options=run_opts)
             rem = self._set_layer(L.removed_per_step(result.steps), kw, "removed")
             self._paint_removed(rem)
             self.viewer.dims.set_current_step(0, 0)
+        else:  # the last run's steps would no longer match this skeleton
+            for kind in ("iterations", "removed"):
+                stale = L.find_output(self.viewer.layers, layer.name, kind, tag)
+                if stale is not None:
+                    self.viewer.layers.remove(stale)
         text, warning = self.controller.run_status(result, method, layer.name, opts)
         self.status.setText(text)
         if not (result.skeleton > 0).any():
@@ -391,7 +404,7 @@ class SkeletonizeWidget(QWidget):
 
     def _set_layer(self, data, kw, kind):
         meta = kw["metadata"][L.KEY]
-        existing = L.find_output(self.viewer.layers, meta["source"], kind, meta["method"])
+        existing = L.find_output(self.viewer.layers, meta["source"], kind, meta["tag"])
         if existing is not None:
             existing.data = data
             existing.scale = kw["scale"]
@@ -433,7 +446,8 @@ class SkeletonizeWidget(QWidget):
                 skel = out.results[m][0]
                 if skel is not None:
                     run_opts = self._record_options(layer, {**opts, "method": m, "iterations": None})
-                    kw = L.layer_kwargs(f"{layer.name} skeleton ({m})", layer, "skeleton", m, options=run_opts)
+                    kw = L.layer_kwargs(f"{layer.name} skeleton ({L.variant_tag(m, run_opts)})", layer, "skeleton", m,
+                                        options=run_opts)
                     _show_name(self._set_layer(skel, kw, "skeleton"))
             self._fill_table(out.rows)
             _grid(self.viewer).enabled = True
