@@ -65,3 +65,13 @@ def test_each_method_gets_only_the_options_it_takes():
     m[4:16, 6:14] = 1
     out = run_methods(m, ["boolean", "skelite"], guard=False)
     assert all(err is None for _, _, err in out.values())
+
+
+def test_disagreement_marks_points_only_one_skeleton_has():
+    from napari_skelite.compare import disagreement
+
+    a = np.array([[1, 1, 0], [0, 2, 0]])
+    b = np.array([[1, 0, 0], [0, 2, 3]])
+    assert disagreement(a, b).tolist() == [[0, 1, 0], [0, 0, 2]]
+    with pytest.raises(ValueError, match="shape"):
+        disagreement(a, b[:1])

@@ -12,7 +12,7 @@ from .methods import get as method_record
 from .methods import names as method_names
 from .metrics import measure
 
-__all__ = ["run_methods", "results_table", "with_references", "compare_methods", "format_table"]
+__all__ = ["compare_methods", "disagreement", "format_table", "results_table", "run_methods", "with_references"]
 
 
 def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", iterations=None, callback=None,
@@ -122,6 +122,23 @@ def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) ->
     results = run_methods(mask, with_references(methods, reference), **kwargs)
     rows = results_table(results, mask, reference)
     return [r for r in rows if r["method"] in methods]
+
+
+def disagreement(skel_a, skel_b) -> np.ndarray:
+    """Where two skeletons of one input disagree: 1 = a point only ``skel_a`` has, 2 = only ``skel_b``.
+
+    Parameters
+    ----------
+    skel_a, skel_b : arrays of one shape (labels or bool)
+
+    Returns
+    -------
+    uint8 array of that shape (0 where they agree)
+    """
+    a, b = np.asarray(skel_a) > 0, np.asarray(skel_b) > 0
+    if a.shape != b.shape:
+        raise ValueError(f"the skeletons differ in shape: {a.shape} and {b.shape}.")
+    return (a & ~b).astype(np.uint8) + 2 * (b & ~a).astype(np.uint8)
 
 
 def format_table(rows: list[dict]) -> str:

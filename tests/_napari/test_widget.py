@@ -6,7 +6,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("napari")
 
-from napari_skelite._napari.widget import SkeletonizeWidget, _grid  # noqa: E402
+from napari_skelite._napari.widget import SkeletonizeWidget  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -215,20 +215,39 @@ def test_compare_fills_the_table_and_adds_one_layer_per_method(make_napari_viewe
     csv = w.table_csv().splitlines()
     assert csv[0].startswith("method,b0_error,b1_error") and len(csv) == 6
     assert all(f"cells skeleton ({m})" in viewer.layers for m in methods)
-    assert _grid(viewer).enabled
 
 
 
-def test_compare_writes_each_method_layers_name_in_its_grid_cell(make_napari_viewer, qtbot):
+def _compared(make_napari_viewer, qtbot, methods=("boolean", "classic")):
     viewer, w = _widget(make_napari_viewer, labels(2))
-    if not hasattr(viewer.layers["cells"], "name_overlay"):
-        pytest.skip("this napari has no layer name overlay")
     for m, box in w.compare_checks.items():
-        box.setChecked(m in ("boolean", "classic"))
+        box.setChecked(m in methods)
     w.compare()
     _wait(qtbot, w)
-    shown = [layer for layer in viewer.layers if layer.name_overlay.visible]
-    assert sorted(layer.name for layer in shown) == ["cells skeleton (boolean)", "cells skeleton (classic)"]
+    return viewer, w
+
+
+def test_clicking_a_table_row_shows_that_methods_skeleton_over_the_input(make_napari_viewer, qtbot):
+    viewer, w = _compared(make_napari_viewer, qtbot)
+    w.table.selectRow(1)
+    assert viewer.layers.selection.active.name == "cells skeleton (classic)"
+    assert viewer.layers["cells skeleton (classic)"].visible and not viewer.layers["cells skeleton (boolean)"].visible
+    assert viewer.layers["cells"].visible
+    if hasattr(viewer.layers["cells"], "name_overlay"):
+        assert viewer.layers["cells skeleton (classic)"].name_overlay.visible
+
+
+def test_the_differences_layer_holds_the_points_only_one_method_has(make_napari_viewer, qtbot):
+    from qtpy.QtCore import QItemSelectionModel
+
+    viewer, w = _compared(make_napari_viewer, qtbot)
+    sel = w.table.selectionModel()
+    w.table.selectRow(0)
+    sel.select(w.table.model().index(1, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    assert w.selected_methods() == ["boolean", "classic"] and w.diff_btn.isEnabled()
+    out = w.show_differences()
+    a, b = viewer.layers["cells skeleton (boolean)"].data > 0, viewer.layers["cells skeleton (classic)"].data > 0
+    assert np.array_equal(out.data == 1, a & ~b) and np.array_equal(out.data == 2, b & ~a)
 
 
 def test_compare_marks_topology_errors_in_the_table_and_names_the_inputs_betti_numbers(make_napari_viewer, qtbot):

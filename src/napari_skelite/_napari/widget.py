@@ -34,6 +34,7 @@ from qtpy.QtWidgets import (
 
 from .. import methods
 from ..chunked import is_dask_array
+from ..compare import disagreement
 from .._validate import otsu_threshold
 from ..io import write_labels
 from ..record import write_record
@@ -49,22 +50,12 @@ _log = logging.getLogger(__name__)
 BAD_COLOR = (255, 110, 90)
 
 
-def _grid(viewer):
-    """The viewer's grid settings: ``viewer.canvas.grid`` since napari 0.9, ``viewer.grid`` before."""
-    canvas = getattr(viewer, "canvas", None)
-    return canvas.grid if canvas is not None and hasattr(canvas, "grid") else viewer.grid
-
-
-def _show_name(layer):
-    """Write the layer's name in its own grid cell (napari >= 0.9 has a name overlay; older napari has none).
-
-    A smaller font than napari's default, so the method at the end of the
-    name still fits in a grid cell of a laptop-sized window.
-    """
+def _show_name(layer, visible: bool = True):
+    """Write the layer's name on the canvas (napari >= 0.9 has a name overlay; older napari has none)."""
     overlay = getattr(layer, "name_overlay", None)
     if overlay is not None:
-        overlay.font_size = 8
-        overlay.visible = True
+        overlay.font_size = 10
+        overlay.visible = visible
 
 
 class _Progress(QObject):
@@ -171,7 +162,16 @@ class SkeletonizeWidget(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(150)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.ExtendedSelection)
+        self.table.setToolTip("click a row to show that method's skeleton over the input; "
+                              "select two rows (Ctrl-click) and press Differences to see where they disagree")
+        self.table.itemSelectionChanged.connect(self._on_rows_selected)
         cl.addWidget(self.table)
+        self.diff_btn = QPushButton("Differences of the two selected methods")
+        self.diff_btn.setEnabled(False)
+        self.diff_btn.clicked.connect(self.show_differences)
+        cl.addWidget(self.diff_btn)
         root.addWidget(cbox)
 
         self.graph_panel = GraphPanel(self.viewer, self._output_layer)
@@ -448,14 +448,66 @@ class SkeletonizeWidget(QWidget):
                     run_opts = self._record_options(layer, {**opts, "method": m, "iterations": None})
                     kw = L.layer_kwargs(f"{layer.name} skeleton ({L.variant_tag(m, run_opts)})", layer, "skeleton", m,
                                         options=run_opts)
-                    _show_name(self._set_layer(skel, kw, "skeleton"))
+                    self._set_layer(skel, kw, "skeleton")
             self._fill_table(out.rows)
-            _grid(self.viewer).enabled = True
+            self._table_for = layer
+            self.viewer.reset_view()  # the whole object, whatever the last view showed
+            if out.rows:
+                self.table.selectRow(0)  # shows that method's skeleton over the input
             b0, b1 = out.betti
             self.status.setText(f"compared {len(names)} methods on {layer.name} (input: β0 = {b0}, β1 = {b1})")
 
         return self._start(lambda: self.controller.compare_job(mask, names, opts, emit), done,
                            f"comparing {len(names)} methods on {layer.name}…", unit="methods", layer=layer)
+
+    def _compare_layer(self, method):
+        """The skeleton layer the comparison made for ``method`` on the table's input, if still there."""
+        if self._table_for is None:
+            return None
+        opts = self._record_options(self._table_for, {**self.options(), "method": method, "iterations": None})
+        return L.find_output(self.viewer.layers, self._table_for.name, "skeleton", L.variant_tag(method, opts))
+
+    def selected_methods(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self.last_rows[r]["method"] for r in rows if r < len(self.last_rows)]
+
+    def _on_rows_selected(self):
+        """Show the selected methods' skeletons over the input; hide the comparison's others."""
+        chosen = self.selected_methods()
+        self.diff_btn.setEnabled(len(chosen) == 2)
+        if not chosen:
+            return
+        active = self._compare_layer(chosen[-1])
+        for r in self.last_rows:
+            ly = self._compare_layer(r["method"])
+            if ly is not None:
+                ly.visible = r["method"] in chosen
+                _show_name(ly, ly is active)
+        if active is not None:
+            self.viewer.layers.selection.active = active
+
+    def show_differences(self):
+        """Add (or update) a layer of the points only one of the two selected methods has."""
+        from napari.utils.colormaps import DirectLabelColormap
+        from napari.utils.notifications import show_error
+
+        chosen = self.selected_methods()
+        layers = [self._compare_layer(m) for m in chosen]
+        if len(chosen) != 2 or any(ly is None for ly in layers):
+            show_error("Select two rows of the comparison table whose skeleton layers are still there.")
+            return None
+        a, b = chosen
+        name = f"{self._table_for.name} differences ({a} only: orange, {b} only: cyan)"
+        data = disagreement(layers[0].data, layers[1].data)
+        if name in self.viewer.layers:
+            self.viewer.layers[name].data = data
+            return self.viewer.layers[name]
+        out = self.viewer.add_labels(data, name=name, scale=layers[0].scale, translate=layers[0].translate,
+                                     blending="translucent_no_depth",
+                                     metadata={L.KEY: {"source": self._table_for.name, "kind": "differences"}})
+        out.colormap = DirectLabelColormap(color_dict={None: (0, 0, 0, 0), 1: (1.0, 0.55, 0.1, 1.0),
+                                                       2: (0.2, 0.9, 1.0, 1.0)})
+        return out
 
     def _fill_table(self, rows):
         from napari.utils.notifications import show_warning
