@@ -600,3 +600,13 @@ def test_skeleton_layers_show_through_the_input_in_3d(make_napari_viewer, qtbot)
     w.run()
     _wait(qtbot, w)
     assert viewer.layers["cells skeleton (boolean)"].blending == "translucent_no_depth"
+
+
+def test_skeleton_colours_stand_apart_from_the_inputs_colours(make_napari_viewer, qtbot):
+    viewer, w = _widget(make_napari_viewer, labels(2))
+    _choose(w, "boolean")
+    w.run()
+    _wait(qtbot, w)
+    skel, cells = viewer.layers["cells skeleton (boolean)"], viewer.layers["cells"]
+    for v in (5, 9):
+        assert np.linalg.norm(np.asarray(skel.get_color(v))[:3] - np.asarray(cells.get_color(v))[:3]) > 0.5

@@ -118,15 +118,35 @@ _BRIGHT = [(1.0, 0.85, 0.1), (0.2, 0.9, 1.0), (1.0, 0.35, 0.35), (0.5, 1.0, 0.4)
            (0.6, 0.6, 1.0), (0.9, 1.0, 0.6)]
 
 
-def bright_colormap(data):
-    """Label colours that stand out on a dark canvas (ids kept; colours cycle over the ids present)."""
+def bright_colormap(data, against=None):
+    """Label colours that stand out on a dark canvas and against the input (ids kept).
+
+    ``against``: the input Labels layer; each id gets, of the bright colours
+    (and white), the one farthest from the input's colour of that id, so a
+    skeleton never disappears into its own object.
+    """
     from napari.utils.colormaps import DirectLabelColormap
 
-    ids = np.unique(np.asarray(data))
+    ids = [v for v in np.unique(np.asarray(data)).tolist() if v != 0]
+    palette = np.array(_BRIGHT + [(1.0, 1.0, 1.0)])
     colors = {None: (0.0, 0.0, 0.0, 0.0)}
-    for i, v in enumerate(v for v in ids.tolist() if v != 0):
-        colors[v] = (*_BRIGHT[i % len(_BRIGHT)], 1.0)
+    for i, v in enumerate(ids):
+        choice = _BRIGHT[i % len(_BRIGHT)]
+        base = _label_colour(against, v)
+        if base is not None:
+            far = np.linalg.norm(palette - base[:3], axis=1)
+            choice = tuple(palette[int(np.argmax(far))])
+        colors[v] = (*choice, 1.0)
     return DirectLabelColormap(color_dict=colors)
+
+
+def _label_colour(layer, value):
+    """The RGB colour a Labels layer shows ``value`` in, or None (not a Labels layer)."""
+    get = getattr(layer, "get_color", None)
+    if get is None:
+        return None
+    c = get(value)
+    return None if c is None else np.asarray(c, float)[:3]
 
 
 #: what the graph layer can be coloured by: feature, colormap (continuous) or None (categorical)

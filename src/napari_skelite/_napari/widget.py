@@ -414,7 +414,8 @@ class SkeletonizeWidget(QWidget):
         else:
             layer = self.viewer.add_labels(data, **kw)
         if kind != "removed":
-            layer.colormap = L.bright_colormap(data)
+            source = meta["source"]
+            layer.colormap = L.bright_colormap(data, self.viewer.layers[source] if source in self.viewer.layers else None)
         return layer
 
     @staticmethod
