@@ -52,6 +52,7 @@ def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = F
     }
     if kind == "skeleton":
         kw["blending"] = "translucent_no_depth"
+        kw["opacity"] = 1.0
     # napari >= 0.6: axis names (shown on the sliders) and units; the extra axis is the iteration
     labels = getattr(source, "axis_labels", None)
     if labels is not None:
