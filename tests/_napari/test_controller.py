@@ -64,3 +64,17 @@ def test_compare_rows_and_cells_mark_what_not_to_trust():
     assert any(cell.bad for cell in cells[0])  # the soft skeleton is neither thin nor exact
     assert cells[2][0].text == "skelite (unavailable)" and cells[2][1].tooltip == "weights missing"
     assert c.table_csv().splitlines()[0].startswith("method,")
+
+
+def test_progress_counts_iterations_inside_one_object():
+    import numpy as np
+
+    from napari_skelite._napari.controller import Controller
+
+    c = Controller()
+    c.start()
+    seen = []
+    m = np.zeros((30, 30), np.uint8)
+    m[3:27, 3:27] = 1  # one thick object: many iterations, one object
+    c.run_job(m, {"method": "boolean"}, emit=lambda done, total: seen.append(c.iteration))
+    assert max(seen) >= 5

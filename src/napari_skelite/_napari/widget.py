@@ -70,6 +70,7 @@ class SkeletonizeWidget(QWidget):
         self.viewer = napari_viewer
         self._worker = None
         self._job_layer = None  # the input of the running job
+        self._unit = "objects"  # what the progress bar counts
         self._threshold_for = None  # the Image layer whose automatic threshold is shown
         self._table_for = None  # the layer the comparison table speaks of
         self.controller = Controller()
@@ -266,6 +267,7 @@ class SkeletonizeWidget(QWidget):
             return None
         self.controller.start()
         self._job_layer = layer
+        self._unit = unit
         self.progress.setFormat(f"%v / %m {unit}")
         self.progress.setRange(0, 0)
         self.status.setText(label)
@@ -297,6 +299,8 @@ class SkeletonizeWidget(QWidget):
     def _on_progress(self, done, total):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
+        it = self.controller.iteration
+        self.progress.setFormat(f"%v / %m {self._unit}" + (f", iteration {it}" if it else ""))
 
     def cancel(self):
         """Stop the running job within one iteration."""
