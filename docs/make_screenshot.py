@@ -66,7 +66,10 @@ def shots(out: Path):
     viewer.screenshot(str(out / "screenshot-3d.png"), canvas_only=False)
     w.graph_panel.colour_combo.setCurrentIndex(w.graph_panel.colour_combo.findData("mean_radius"))
     viewer.layers.selection.active = viewer.layers["vessel tree 3D skeleton (skelite)"]
-    w.graph_panel.show_graph()
+    worker = w.graph_panel.show_graph()
+    while worker.is_running:
+        settle(0.1)
+    settle(0.5)
     viewer.layers["vessel tree 3D skeleton (skelite)"].visible = False
     settle()
     viewer.screenshot(str(out / "screenshot-graph.png"), canvas_only=False)

@@ -20,6 +20,15 @@ def _tree(ndim=2):
     return m if ndim == 2 else np.stack([np.zeros_like(m)] + [m] * 5 + [np.zeros_like(m)])
 
 
+def _graph(w, qtbot, viewer):
+    """Press Show graph and wait for the layer."""
+    name = f"{w._output_layer().name} graph"
+    worker = w.graph_panel.show_graph()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    return viewer.layers[name]
+
+
 def _skeleton(make_napari_viewer, qtbot, data, **kw):
     viewer = make_napari_viewer()
     viewer.add_labels(data, name="cells", **kw)
@@ -34,7 +43,7 @@ def test_the_graph_layers_features_match_skan_per_label(make_napari_viewer, qtbo
     from skan import Skeleton, summarize
 
     viewer, w, skel = _skeleton(make_napari_viewer, qtbot, _tree(), scale=(2.0, 1.0))
-    g = w.graph_panel.show_graph()
+    g = _graph(w, qtbot, viewer)
     f = g.features
     for lab in (4, 7):
         ref = summarize(Skeleton(skel.data == lab, spacing=(2.0, 1.0)), separator="_")
@@ -45,21 +54,21 @@ def test_the_graph_layers_features_match_skan_per_label(make_napari_viewer, qtbo
 
 def test_the_graph_is_drawn_over_the_input_in_3d(make_napari_viewer, qtbot):
     viewer, w, skel = _skeleton(make_napari_viewer, qtbot, _tree(3))
-    g = w.graph_panel.show_graph()
+    g = _graph(w, qtbot, viewer)
     assert g.ndim == 3 and g.blending == "translucent_no_depth"
     assert all(p.shape[1] == 3 for p in g.data)
 
 
 def test_showing_the_graph_again_replaces_the_layer(make_napari_viewer, qtbot):
     viewer, w, skel = _skeleton(make_napari_viewer, qtbot, _tree())
-    w.graph_panel.show_graph()
-    w.graph_panel.show_graph()
+    _graph(w, qtbot, viewer)
+    _graph(w, qtbot, viewer)
     assert [ly.name for ly in viewer.layers].count("cells skeleton (boolean) graph") == 1
 
 
 def test_the_colour_choice_recolours_the_graph(make_napari_viewer, qtbot):
     viewer, w, skel = _skeleton(make_napari_viewer, qtbot, _tree())
-    g = w.graph_panel.show_graph()
+    g = _graph(w, qtbot, viewer)
     combo = w.graph_panel.colour_combo
     combo.setCurrentIndex(combo.findData("label"))
     by_label = g.edge_color.copy()

@@ -84,22 +84,48 @@ class GraphPanel(QGroupBox):
 
     # ------------------------------------------------------------ actions
     def show_graph(self):
-        """Add (or replace) the graph layer of the chosen skeleton."""
+        """Add (or replace) the graph layer of the chosen skeleton; built off the GUI thread.
+
+        Returns the worker (its ``returned`` signal adds the layer), or None.
+        """
+        from types import SimpleNamespace
+
+        from napari.qt.threading import create_worker
+
         ly = self._chosen()
         if ly is None:
             return None
         name = f"{ly.name} graph"
-        data, kw = L.graph_shapes(np.asarray(ly.data), ly, mask=self.source_mask(ly), name=name,
-                                  colour_by=self.colour_combo.currentData())
-        kw["metadata"][L.KEY]["skeleton"] = ly.name
-        if name in self.viewer.layers:
-            self.viewer.layers.remove(name)
-        if not data:
-            from napari.utils.notifications import show_info
+        skeleton, mask = np.asarray(ly.data), self.source_mask(ly)
+        source = SimpleNamespace(name=ly.name, scale=tuple(ly.scale), translate=tuple(ly.translate))
+        by = self.colour_combo.currentData()
+        self.graph_btn.setEnabled(False)
 
-            show_info(f"{ly.name} is empty: no graph.")
-            return None
-        return self.viewer.add_shapes(data, **kw)
+        def build():
+            return L.graph_shapes(skeleton, source, mask=mask, name=name, colour_by=by)
+
+        def add(out):
+            data, kw = out
+            kw["metadata"][L.KEY]["skeleton"] = source.name
+            if name in self.viewer.layers:
+                self.viewer.layers.remove(name)
+            if not data:
+                from napari.utils.notifications import show_info
+
+                show_info(f"{source.name} is empty: no graph.")
+                return
+            self.viewer.add_shapes(data, **kw)
+
+        def failed(err):
+            from napari.utils.notifications import show_error
+
+            show_error(f"Could not build the graph: {err}")
+
+        worker = create_worker(build, _start_thread=False,
+                               _connect={"returned": add, "errored": failed,
+                                         "finished": lambda: self.graph_btn.setEnabled(True)})
+        worker.start()
+        return worker
 
     def _recolour(self, *_):
         by = self.colour_combo.currentData()
