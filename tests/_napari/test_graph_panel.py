@@ -23,9 +23,9 @@ def _tree(ndim=2):
 def _graph(w, qtbot, viewer):
     """Press Show graph and wait for the layer."""
     name = f"{w._output_layer().name} graph"
-    worker = w.graph_panel.show_graph()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
+    assert w.graph_panel.show_graph() is not None
+    assert not w.graph_panel.graph_btn.isEnabled()  # until the worker is done
+    qtbot.waitUntil(w.graph_panel.graph_btn.isEnabled, timeout=60_000)
     return viewer.layers[name]
 
 
