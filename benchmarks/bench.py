@@ -142,7 +142,7 @@ def main(argv=None):
             dense = kw.pop("dense", False)
             run = _runner(method, dense)
             # warm-up (weights, tables), which also gives the iteration count
-            steps = None if dense else skeletonize(mask, method, device=a.device, return_steps=True, **kw)[1]
+            steps = None if dense else skeletonize(mask, method, device=a.device, return_steps=True, threads=None, **kw)[1]
             ts = []
             with _PeakRSS() as mem:
                 for _ in range(a.repeat if label != "skelite dense" else 1):
@@ -199,7 +199,7 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
         dst = np.lib.format.open_memmap(tmp / f"skeleton_{method}.npy", "w+", np.uint8, shape)
         t0 = time.perf_counter()
         with _PeakRSS() as mem:
-            lazy = skeletonize(vol, method, device=device)
+            lazy = skeletonize(vol, method, device=device, threads=None)
             da.store(lazy, dst, lock=False)
         secs = time.perf_counter() - t0
         dst.flush()
@@ -215,7 +215,7 @@ def _runner(method, dense):
     from napari_skelite.api import skeletonize
 
     if not dense:
-        return lambda mask, device, kw: skeletonize(mask, method, device=device, **kw)
+        return lambda mask, device, kw: skeletonize(mask, method, device=device, threads=None, **kw)
 
     def run(mask, device, kw):
         # the dense differentiable loop on the whole (single-object) mask

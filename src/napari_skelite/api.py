@@ -10,6 +10,7 @@ import numpy as np
 from . import methods
 from ._validate import as_label_array, check_iterations, check_label_dtype, intensity_image_reason
 from .chunked import is_dask_array, skeletonize_chunked
+from .device import torch_threads
 from .engine import skeletonize_array
 from .metrics import betti_errors
 
@@ -32,13 +33,13 @@ class IntensityImageWarning(UserWarning):
         self.reason = reason
 
 
-def _warn_if_intensity_image(mask) -> None:
+def _warn_if_intensity_image(mask, stacklevel: int = 3) -> None:
     reason = intensity_image_reason(np.asarray(mask))
     if reason:
         warnings.warn(IntensityImageWarning(
             f"the input looks like an intensity image, not a label image: {reason}. Each grey value is "
             "skeletonized as an object; threshold it first (e.g. `image > skimage.filters.threshold_otsu(image)`) "
-            "or pass labels.", reason), stacklevel=3)
+            "or pass labels.", reason), stacklevel=stacklevel)
 
 
 def _warn_if_topology_changed(mask, skel, record, opts) -> None:
@@ -50,7 +51,7 @@ def _warn_if_topology_changed(mask, skel, record, opts) -> None:
                 else "use a method that keeps topology (e.g. method='boolean')")
         warnings.warn(TopologyChangedWarning(
             f"the {record.name} skeleton changed the input's topology (β0 error {e0}, β1 error {e1}); {hint}.",
-            (int(e0), int(e1))), stacklevel=3)
+            (int(e0), int(e1))), stacklevel=4)
 
 
 def available_methods() -> list[str]:
@@ -70,6 +71,7 @@ def skeletonize(
     client=None,
     check_topology: bool = True,
     check_labels: bool = True,
+    threads: int | str | None = "auto",
     **options,
 ):
     """Thin every object of a 2D or 3D label image to a one-pixel-wide skeleton.
@@ -116,6 +118,11 @@ def skeletonize(
         Default True.
     client : dask.distributed.Client, optional
         Compute chunked work on this cluster and return a numpy array.
+    threads : "auto", int or None
+        Torch threads during the call (restored afterwards). ``"auto"``: one;
+        the per-iteration kernels are small, so a second thread gains at most
+        1.5x on an idle machine and costs 3-7x when another process keeps a
+        core busy (``docs/benchmarks.md``). ``None``: torch's current setting.
     **options
         The method's own options (``methods.get(method).options`` lists them
         with their defaults). Skelite's:
@@ -159,13 +166,24 @@ def skeletonize(
     >>> skel.shape, skel.dtype, sorted(np.unique(skel).tolist())
     ((7, 9), dtype('uint8'), [0, 3])
     """
+    if threads == "auto":
+        threads = 1
+    elif threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"`threads` must be 'auto', a positive integer or None; got {threads!r}.")
+    with torch_threads(threads):
+        return _skeletonize(mask, method, iterations, device, return_steps, callback, chunks, client,
+                            check_topology, check_labels, options)
+
+
+def _skeletonize(mask, method, iterations, device, return_steps, callback, chunks, client, check_topology,
+                 check_labels, options):
     record = methods.get(method)
     iterations = check_iterations(iterations)
     opts = record.resolve(options)
     lazy = is_dask_array(mask)
     if check_labels and not lazy:
         mask = as_label_array(mask)
-        _warn_if_intensity_image(mask)
+        _warn_if_intensity_image(mask, stacklevel=4)
     if lazy or chunks is not None or client is not None:
         return _chunked(mask, lazy, record, iterations, device, return_steps, opts, callback, chunks, client)
     out = skeletonize_array(mask, record, iterations=iterations, device=device, return_steps=return_steps,

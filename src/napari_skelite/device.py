@@ -1,7 +1,40 @@
 """Resolve a device name per call (no global default device)."""
 from __future__ import annotations
 
-__all__ = ["resolve_device", "synchronize"]
+import threading
+from contextlib import contextmanager
+
+__all__ = ["resolve_device", "synchronize", "torch_threads"]
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_STATE = {"users": 0, "saved": None}
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` torch intra-op threads, then restore the caller's setting.
+
+    ``None`` leaves the setting alone. The setting is process-wide: blocks that
+    overlap (threads of one chunked run, or two runs) share it, and the
+    caller's value comes back when the last one ends.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    with _THREADS_LOCK:
+        if _THREADS_STATE["users"] == 0:
+            _THREADS_STATE["saved"] = torch.get_num_threads()
+            torch.set_num_threads(int(n))
+        _THREADS_STATE["users"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_STATE["users"] -= 1
+            if _THREADS_STATE["users"] == 0:
+                torch.set_num_threads(_THREADS_STATE["saved"])
 
 
 def resolve_device(device="auto"):
