@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .metrics import _boxes
+
 __all__ = ["BRANCH_TYPES", "Branches", "branch_table", "branches", "prune", "radius_image", "to_networkx"]
 
 #: skan's branch type codes 0-3, by name
@@ -49,20 +51,12 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     mask = np.asarray(mask)
     sp = np.broadcast_to(np.asarray(spacing, float), (mask.ndim,))
     out = np.zeros(mask.shape, np.float64)
-    lab = mask.astype(np.intp) if mask.dtype != bool else mask.astype(np.intp)
-    for i, box in enumerate(ndimage.find_objects(lab), start=1):
-        if box is None:
-            continue
+    for i, box in _boxes(mask).items():
         grown = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, mask.shape))
-        inside = np.pad(lab[grown] == i, 1)  # the image border is outside
+        inside = np.pad(mask[grown] == i, 1)  # the image border is outside
         dist = ndimage.distance_transform_edt(inside, sampling=sp)[(slice(1, -1),) * mask.ndim]
-        out[grown] = np.where(lab[grown] == i, dist, out[grown])
+        out[grown] = np.where(mask[grown] == i, dist, out[grown])
     return out
-
-
-def _label_boxes(skeleton):
-    lab = skeleton.astype(np.intp, copy=False)
-    return [(i, box) for i, box in enumerate(ndimage.find_objects(lab), start=1) if box is not None]
 
 
 def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
@@ -90,7 +84,7 @@ def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
     sp = np.broadcast_to(np.asarray(spacing, float), (skeleton.ndim,))
     radius = radius_image(mask, sp) if mask is not None else None
     frames, paths = [], []
-    for lab, box in _label_boxes(skeleton):
+    for lab, box in _boxes(skeleton).items():
         s = np.pad(skeleton[box] == lab, 1)
         lo = np.array([b.start for b in box]) - 1
         isolated = s & (_degrees(s) == 0)  # single points: skan leaves them out
@@ -203,10 +197,10 @@ def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.nd
     for k in short:
         path = b.paths[k]
         lab = t["label"].iat[k]
-        if _neighbours(skeleton == lab, path[0]) > _neighbours(skeleton == lab, path[-1]):
+        if _window(skeleton, lab, path[0]).sum() > _window(skeleton, lab, path[-1]).sum():
             path = path[::-1]  # from the end point towards the junction
         for point in path[:-1]:  # the junction end stays
-            if not _is_simple_at(out == lab, point):
+            if not _is_simple_at(out, lab, point):
                 break  # a point that holds the rest together (inside a junction's cluster)
             out[tuple(point)] = 0
     if specks:
@@ -221,24 +215,21 @@ def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.nd
     return out
 
 
-def _neighbours(s: np.ndarray, point) -> int:
-    """Number of 8/26-neighbours of ``point`` in the binary image ``s``."""
+def _window(labels: np.ndarray, lab, point) -> np.ndarray:
+    """The 3x3(x3) neighbourhood of ``point`` as a bool array of the points of id ``lab`` (outside: False)."""
     box = tuple(slice(max(int(p) - 1, 0), int(p) + 2) for p in point)
-    return int(s[box].sum()) - int(s[tuple(point)])
+    pad = [(1 - (int(p) - b.start), 1 - (min(b.stop, n) - int(p) - 1)) for p, b, n in zip(point, box, labels.shape)]
+    return np.pad(labels[box] == lab, pad)
 
 
-def _is_simple_at(s: np.ndarray, point) -> bool:
-    """Whether removing ``point`` from the binary image ``s`` keeps its topology (the simple-point test)."""
+def _is_simple_at(labels: np.ndarray, lab, point) -> bool:
+    """Whether removing ``point`` from the id ``lab`` keeps that id's topology (the simple-point test)."""
     import torch
 
-    from .topology import is_simple, neighbour_offsets
+    from .topology import simple_points
 
-    code = 0
-    for bit, off in enumerate(neighbour_offsets(s.ndim)):
-        q = tuple(int(p) + int(o) for p, o in zip(point, off))
-        if all(0 <= c < n for c, n in zip(q, s.shape)) and s[q]:
-            code |= 1 << bit
-    return bool(is_simple(torch.tensor([code]), s.ndim)[0])
+    w = _window(labels, lab, point)
+    return bool(simple_points(torch.from_numpy(w), w.ndim)[(1,) * w.ndim])
 
 
 def _degrees(s: np.ndarray) -> np.ndarray:
