@@ -52,10 +52,9 @@ def _threshold(image, value: str):
 
 def _cmd_skeletonize(a):
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
-    from .io import GRAPH_SUFFIXES, SUFFIXES, read_labels, read_spacing, write_graph, write_labels
+    from .io import is_graph_file, read_labels, read_spacing, write_graph, write_labels
 
-    if not Path(a.output).name.lower().endswith(SUFFIXES + GRAPH_SUFFIXES):
-        raise ValueError(f"unsupported file type for the output {a.output!r}; use one of {', '.join(SUFFIXES + GRAPH_SUFFIXES)}.")
+    graph_out = is_graph_file(a.output)  # an unknown extension is refused before any work
     if a.prune is not None and a.prune < 0:
         raise ValueError(f"--prune takes a length >= 0; got {a.prune:g}.")
     if Path(a.output).exists() and not a.overwrite:
@@ -88,7 +87,7 @@ def _cmd_skeletonize(a):
         skel = prune(skel, a.prune, spacing=spacing or 1.0)
         print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
               f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
-    if Path(a.output).name.lower().endswith(GRAPH_SUFFIXES):
+    if graph_out:
         out = write_graph(a.output, skel, spacing=spacing, mask=mask, overwrite=a.overwrite)
     else:
         out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
@@ -96,14 +95,13 @@ def _cmd_skeletonize(a):
     msg = f"wrote {out}: {n} skeleton points, method {a.method}"
 
     if not a.no_record:
-        from .record import run_record, write_record
+        from .record import pruned_record, run_record, write_record
 
         rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, options=options,
                          device=a.device, source=str(Path(a.input).resolve()),
                          shape=mask.shape, scale=spacing, skeleton_points=n)
         if a.prune:
-            rec["pruned"] = {"length": a.prune, "call": f"napari_skelite.graph.prune(skeleton, {a.prune!r}, "
-                             f"spacing={tuple(spacing) if spacing else 1.0})"}
+            rec["pruned"] = pruned_record(a.prune, spacing)
         msg += f"; how it was made: {write_record(out, rec)}"
     print(msg)
 

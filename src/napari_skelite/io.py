@@ -10,6 +10,7 @@ import numpy as np
 __all__ = [
     "GRAPH_SUFFIXES",
     "SUFFIXES",
+    "is_graph_file",
     "read_labels",
     "read_spacing",
     "write_graph",
@@ -27,6 +28,17 @@ def _suffix(path: Path, allowed=SUFFIXES) -> str:
         if name.endswith(s):
             return s
     raise ValueError(f"unsupported file type {path.name!r}; use one of {', '.join(allowed)}.")
+
+
+def is_graph_file(path) -> bool:
+    """Whether ``path`` names a graph file (:data:`GRAPH_SUFFIXES`) rather than a label image (:data:`SUFFIXES`).
+
+    Raises
+    ------
+    ValueError
+        For an extension that is neither, naming those that are.
+    """
+    return _suffix(Path(path), SUFFIXES + GRAPH_SUFFIXES) in GRAPH_SUFFIXES
 
 
 def _nibabel():

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import methods
 from .skelite.weights import default_weights_path, read_card
 
-__all__ = ["run_record", "write_record", "record_path"]
+__all__ = ["pruned_record", "run_record", "write_record", "record_path"]
 
 
 def _weights_info(weights, variant, ndim: int) -> dict:
@@ -100,6 +100,12 @@ def run_record(
         else:  # a network object given in Python: no file to name
             rec["weights"] = {"path": None, "shipped": False, "object": type(w).__name__}
     return rec
+
+
+def pruned_record(length: float, spacing=None) -> dict:
+    """The run record's ``pruned`` entry: the length and the call that prunes a skeleton the same way."""
+    sp = None if spacing is None else tuple(float(v) for v in spacing)
+    return {"length": length, "call": f"napari_skelite.graph.prune(skeleton, {length!r}, spacing={sp or 1.0})"}
 
 
 def record_path(output) -> Path:

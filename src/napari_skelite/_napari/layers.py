@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..record import run_record
+from ..record import pruned_record, run_record
 
 KEY = "napari_skelite"
 
@@ -79,8 +79,7 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
                      device=opts.get("device"), source=source, shape=data.shape,
                      scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
     if opts.get("prune"):
-        rec["pruned"] = {"length": opts["prune"], "call": f"napari_skelite.graph.prune(skeleton, {opts['prune']!r}, "
-                         f"spacing={None if scale is None else tuple(float(v) for v in scale)})"}
+        rec["pruned"] = pruned_record(opts["prune"], scale)
     return rec
 
 
