@@ -262,7 +262,6 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
 
 def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:
     """SWC lines of every skeleton point: one breadth-first tree per connected piece of each label."""
-    from scipy import ndimage
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import breadth_first_order
 
@@ -291,14 +290,14 @@ def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:
     lines = ["# napari-skelite skeleton: n type x y z radius parent (physical units)"]
     number = np.zeros(len(points), np.int64)  # SWC ids, from 1
     seen = np.zeros(len(points), bool)
-    pieces = ndimage.label(skeleton > 0, np.ones((3,) * skeleton.ndim))[0][tuple(points.T)]
     order = np.lexsort((np.where(degree == 1, 0, 1), skeleton[tuple(points.T)]))  # ends first, by label
-    n = 0
+    n = piece = 0
     for start in order:
         if seen[start]:
             continue
         visit, pred = breadth_first_order(adj, start, directed=False, return_predecessors=True)
-        lines.append(f"# label {int(skeleton[tuple(points[start])])}, piece {int(pieces[start])}")
+        piece += 1  # one breadth-first tree: one connected piece of one label
+        lines.append(f"# label {int(skeleton[tuple(points[start])])}, piece {piece}")
         for v in visit:
             n += 1
             number[v] = n

@@ -106,7 +106,6 @@ class GraphPanel(QGroupBox):
 
         def add(out):
             data, kw = out
-            kw["metadata"][L.KEY]["skeleton"] = source.name
             if name in self.viewer.layers:
                 self.viewer.layers.remove(name)
             if not data:
@@ -131,7 +130,7 @@ class GraphPanel(QGroupBox):
         by = self.colour_combo.currentData()
         for layer in self.viewer.layers:
             meta = layer.metadata.get(L.KEY, {}) if hasattr(layer, "metadata") else {}
-            if meta.get("kind") == "graph" and (by in layer.features or by == "label"):
+            if meta.get("kind") == "graph" and by in layer.features:
                 L.apply_graph_colour(layer, by)
 
     def prune(self):
