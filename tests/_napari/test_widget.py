@@ -610,3 +610,10 @@ def test_skeleton_colours_stand_apart_from_the_inputs_colours(make_napari_viewer
     skel, cells = viewer.layers["cells skeleton (boolean)"], viewer.layers["cells"]
     for v in (5, 9):
         assert np.linalg.norm(np.asarray(skel.get_color(v))[:3] - np.asarray(cells.get_color(v))[:3]) > 0.5
+
+
+def test_a_table_row_still_finds_its_layer_after_the_options_change(make_napari_viewer, qtbot, shipped_random_weights):
+    viewer, w = _compared(make_napari_viewer, qtbot, methods=("skelite", "boolean"))
+    w.guard.setChecked(False)  # the table's skelite row was made with the guard
+    w.table.selectRow([r["method"] for r in w.last_rows].index("skelite"))
+    assert viewer.layers.selection.active.name == "cells skeleton (skelite)"

@@ -73,6 +73,7 @@ class SkeletonizeWidget(QWidget):
         self._unit = "objects"  # what the progress bar counts
         self._threshold_for = None  # the Image layer whose automatic threshold is shown
         self._table_for = None  # the layer the comparison table speaks of
+        self._compare_layers = {}  # method -> the skeleton layer the comparison made
         self.controller = Controller()
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
@@ -218,7 +219,7 @@ class SkeletonizeWidget(QWidget):
 
         ly = self.input_layer()
         if ly is not self._table_for:  # the table speaks of another layer: clear it
-            self._table_for = ly
+            self._table_for, self._compare_layers = ly, {}
             self._fill_table([])
         image = isinstance(ly, Image) and not ly.rgb
         self.threshold.setEnabled(image)
@@ -447,15 +448,16 @@ class SkeletonizeWidget(QWidget):
         def done(out):
             if layer not in self.viewer.layers:
                 return
+            shown = {}
             for m in names:
                 skel = out.results[m][0]
                 if skel is not None:
                     run_opts = self._record_options(layer, {**opts, "method": m, "iterations": None})
                     kw = L.layer_kwargs(f"{layer.name} skeleton ({L.variant_tag(m, run_opts)})", layer, "skeleton", m,
                                         options=run_opts)
-                    self._set_layer(skel, kw, "skeleton")
+                    shown[m] = self._set_layer(skel, kw, "skeleton")
             self._fill_table(out.rows)
-            self._table_for = layer
+            self._table_for, self._compare_layers = layer, shown
             self.viewer.reset_view()  # the whole object, whatever the last view showed
             if out.rows:
                 self.table.selectRow(0)  # shows that method's skeleton over the input
@@ -466,11 +468,9 @@ class SkeletonizeWidget(QWidget):
                            f"comparing {len(names)} methods on {layer.name}…", unit="methods", layer=layer)
 
     def _compare_layer(self, method):
-        """The skeleton layer the comparison made for ``method`` on the table's input, if still there."""
-        if self._table_for is None:
-            return None
-        opts = self._record_options(self._table_for, {**self.options(), "method": method, "iterations": None})
-        return L.find_output(self.viewer.layers, self._table_for.name, "skeleton", L.variant_tag(method, opts))
+        """The skeleton layer the last comparison made for ``method``, if still there."""
+        layer = self._compare_layers.get(method)
+        return layer if layer is not None and layer in self.viewer.layers else None
 
     def selected_methods(self) -> list[str]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
