@@ -614,6 +614,9 @@ def test_skeleton_colours_stand_apart_from_the_inputs_colours(make_napari_viewer
 
 def test_a_table_row_still_finds_its_layer_after_the_options_change(make_napari_viewer, qtbot, shipped_random_weights):
     viewer, w = _compared(make_napari_viewer, qtbot, methods=("skelite", "boolean"))
+    rows = [r["method"] for r in w.last_rows]
+    w.table.selectRow(rows.index("boolean"))
     w.guard.setChecked(False)  # the table's skelite row was made with the guard
-    w.table.selectRow([r["method"] for r in w.last_rows].index("skelite"))
+    w.table.selectRow(rows.index("skelite"))
     assert viewer.layers.selection.active.name == "cells skeleton (skelite)"
+    assert viewer.layers["cells skeleton (skelite)"].visible
