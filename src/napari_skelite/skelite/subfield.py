@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..topology import Grid, simple_point_lut
+from ..topology.border import BorderPoints
 from ..topology.iterate import iteration_numbers
 
 __all__ = ["SubfieldNet", "subfield_iterate", "subfield_thin", "pass_inputs", "teacher_passes", "ARCHITECTURE"]
@@ -145,18 +146,19 @@ def _passes(mask: torch.Tensor, decide, iterations=None, tick=None) -> Iterator[
     grid = Grid(tuple(mask.shape), mask.device)
     flat = F.pad(mask.bool(), (1, 1) * grid.ndim).reshape(-1).clone()
     lut = simple_point_lut(grid.ndim, mask.device)
-    fg = torch.nonzero(flat).squeeze(1)
+    pool = BorderPoints(grid, flat, None)  # only border points can go: the work follows the border
+    end = torch.zeros_like(flat)
+    end_at = pool.points[:0]
     for k in iteration_numbers(iterations, tick):
         changed = False
-        nbr = flat[fg[:, None] + grid.offsets[None, :]].sum(1)
-        end = torch.zeros_like(flat)
-        end[fg[nbr <= 1]] = True
-        parity = grid.parity[fg]
+        border = pool.border()
+        nbr = flat[border[:, None] + grid.offsets[None, :]].sum(1)
+        end[end_at] = False
+        end_at = border[nbr <= 1]
+        end[end_at] = True
         for sub in range(grid.n_subfields):
-            cand = fg[parity == sub]
-            cand = cand[flat[cand]]
-            if cand.numel():
-                cand = cand[(~flat[cand[:, None] + grid.face_offsets[None, :]]).any(1)]
+            cand = pool.border()
+            cand = cand[grid.parity_of(cand) == sub]
             if cand.numel() == 0:
                 continue
             deletable = lut(grid.codes(flat, cand)) & ~end[cand]
@@ -164,8 +166,8 @@ def _passes(mask: torch.Tensor, decide, iterations=None, tick=None) -> Iterator[
             if bool(delete.any()):
                 flat[cand[delete]] = False
                 changed = True
+                pool.deleted(cand[delete])
             yield k, sub, grid, flat, cand, deletable, delete
-        fg = fg[flat[fg]]
         yield k, None, grid, flat, None, None, None
         if not changed:
             return

@@ -56,6 +56,13 @@ class Grid:
             parity += ((np.arange(n) % 2).astype(np.uint8) << a).reshape(view)
         return torch.as_tensor(parity.reshape(-1), device=self.device)
 
+    def parity_of(self, where: torch.Tensor) -> torch.Tensor:
+        """Subfield code (as :attr:`parity`) of the flat positions ``where``, from their coordinates."""
+        code = torch.zeros_like(where)
+        for a, (stride, n) in enumerate(zip(self.strides, self.shape)):
+            code |= (((where // int(stride)) % n) & 1) << a
+        return code
+
     def codes(self, flat, where):
         """Neighbourhood codes of ``flat`` (bool, padded, flattened) at the flat positions ``where``."""
         nb = flat[where[:, None] + self.offsets[None, :]].long()

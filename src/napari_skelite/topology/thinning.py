@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import torch
 
+from .border import BorderPoints
 from .grid import Grid
 from .iterate import iteration_numbers
 from .simple import is_simple, simple_point_lut
@@ -70,9 +71,6 @@ def thin(
     binary = mask.detach() > 0.5
     grid = Grid(binary.shape, device)
     flat = torch.nn.functional.pad(binary, (1, 1) * grid.ndim).reshape(-1).clone()
-    allowed = None
-    if proposals is not None:
-        allowed = torch.nn.functional.pad(proposals.bool(), (1, 1) * grid.ndim).reshape(-1)
     simple = simple_point_lut(grid.ndim, device) if lut else (lambda codes: is_simple(codes, grid.ndim))
     unpad = tuple(slice(1, -1) for _ in range(grid.ndim))
     state = lambda: flat.reshape(grid.shape)[unpad].clone()  # noqa: E731
@@ -83,31 +81,35 @@ def thin(
     else:
         passes = [(None, s) for s in range(grid.n_subfields)]
 
-    fg = torch.nonzero(flat).squeeze(1)
+    pool = BorderPoints(grid, flat, proposals)
+    end = torch.zeros_like(flat)  # marks of the current iteration (or pass), cleared point by point
+    end_at = pool.points[:0]
+    layer = torch.zeros_like(flat) if directional else None
+    layer_at = end_at
     for _ in iteration_numbers(iterations, tick):
         changed = False
         for face, sub in passes:
             if sub == 0:  # end points: once per iteration, or per directional pass
-                nbr = flat[fg[:, None] + grid.offsets[None, :]].sum(1)
-                end = torch.zeros_like(flat)
-                end[fg[nbr <= 1]] = True
+                border = pool.border()
+                nbr = flat[border[:, None] + grid.offsets[None, :]].sum(1)
+                end[end_at] = False
+                end_at = border[nbr <= 1]
+                end[end_at] = True
                 if face is not None:  # the pass peels the layer that faces `face` now
-                    layer = torch.zeros_like(flat)
-                    layer[fg[~flat[fg + grid.face_offsets[face]]]] = True
-            cand = fg[grid.parity[fg] == sub]
-            if face is None:
-                border = (~flat[cand[:, None] + grid.face_offsets[None, :]]).any(1)
-            else:
-                border = layer[cand]
-            cand = cand[border & ~end[cand]]
-            if allowed is not None:
-                cand = cand[allowed[cand]]
+                    layer[layer_at] = False
+                    layer_at = border[~flat[border + grid.face_offsets[face]]]
+                    layer[layer_at] = True
+            cand = pool.border()
+            cand = cand[grid.parity_of(cand) == sub]
+            if face is not None:
+                cand = cand[layer[cand]]
+            cand = cand[~end[cand]]
             if cand.numel():
                 dele = cand[simple(grid.codes(flat, cand))]
                 if dele.numel():
                     flat[dele] = False
                     changed = True
-                    fg = fg[flat[fg]]
+                    pool.deleted(dele)
             if return_steps and substeps:
                 steps.append(state())
         if return_steps and not substeps:
@@ -121,3 +123,4 @@ def thin(
     if return_steps:
         return out, steps
     return out
+
