@@ -6,7 +6,7 @@ Commands:
   demo          run every method on built-in synthetic data; a table and a PNG figure
   train         train Skelite weights on synthetic Bezier data
   calibrate     choose the deletion threshold of trained weights on held-out synthetic data
-  build-table   precompute the full 3D simple-point table (about a minute, 8 MiB cache)
+  build-table   recompute the full 3D simple-point table (about 10 s; the package ships one)
 
 Run ``napari-skelite COMMAND --help`` for a command's options and defaults.
 """
@@ -294,9 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--samples", type=int, default=16, help="number of calibration images")
     k.add_argument("--offsets", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated logit offsets to try")
     k.set_defaults(func=_cmd_calibrate)
-    b = sub.add_parser("build-table", help="precompute the full 3D simple-point table (about a minute, 8 MiB cache)",
+    b = sub.add_parser("build-table", help="recompute the full 3D simple-point table (about 10 s; the package ships one)",
                        formatter_class=fmt)
-    b.add_argument("--out", default=None, help="default: ~/.cache/napari-skelite/simple26.bits")
+    b.add_argument("--out", default=None, help="default: ~/.cache/napari-skelite/simple26.bits (read before the shipped table); "
+                        "a name ending in .xz is written compressed")
     b.set_defaults(func=_cmd_build_table)
     return p
 

@@ -59,8 +59,8 @@ def _keep_lost_objects(mask, skel, cut=None):
     lab, n = ndimage.label(mask, structure)
     if n == 0:
         return skel
-    hit = ndimage.maximum(skel, lab, np.arange(1, n + 1))
-    lost = np.flatnonzero(~np.asarray(hit, bool)) + 1
+    hit = np.bincount(lab[skel], minlength=n + 1) > 0
+    lost = np.flatnonzero(~hit[1:]) + 1
     if cut is not None and lost.size:
         lost = np.setdiff1d(lost, lab[cut & mask])
     if lost.size:

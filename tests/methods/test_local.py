@@ -36,6 +36,30 @@ def test_local_thinning_keeps_betti_numbers_of_random_3d_shapes(mask):
     assert betti_numbers(sk) == betti_numbers(mask)
 
 
+def _by_steps(mask):
+    s = c = torch.as_tensor(mask)
+    states = [s.clone()]
+    while bool(c.any()):
+        s, c = step(s, c)
+        states.append(s.clone())
+    return states
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(masks2d, masks3d))
+def test_thinning_read_off_the_depth_order_equals_eroding_with_step_every_iteration(mask):
+    _, steps = _thin(mask, return_steps=True)
+    expected = _by_steps(mask)
+    assert len(steps) == len(expected)
+    assert all(torch.equal(a, b) for a, b in zip(steps, expected))
+
+
+def test_a_thick_disk_is_thinned_as_by_step_every_iteration():
+    yy, xx = np.mgrid[:41, :41] - 20
+    mask = yy**2 + xx**2 <= 19**2
+    assert torch.equal(_thin(mask), _by_steps(mask)[-1])
+
+
 def test_iteration_k_deletes_only_points_at_depth_2k_minus_1_or_2k():
     m = bezier_tree((96, 96), n_curves=6, radius=(1.0, 7.0), seed=3)
     depth = ndimage.distance_transform_cdt(np.pad(m, 1), "taxicab")[1:-1, 1:-1]

@@ -46,12 +46,34 @@ def test_3d_simple_test_matches_brute_force_on_random_configurations(density):
     assert got == [_brute_simple(int(c), 3) for c in codes]
 
 
-def test_lazy_3d_table_gives_the_same_answer_as_the_direct_test():
+def test_lazy_3d_table_gives_the_same_answer_as_the_direct_test(tmp_path):
+    from napari_skelite.topology import SimplePointTable
+
     rng = np.random.default_rng(1)
     codes = torch.as_tensor(rng.integers(0, 1 << 26, 500))
-    lut = simple_point_lut(3)
+    lut = SimplePointTable(3, cache=tmp_path / "absent.bits", shipped=None)
+    assert (lut.table == 2).all()
     assert torch.equal(lut(codes), is_simple(codes, 3))
     assert torch.equal(lut(codes), is_simple(codes, 3))  # second call from the table
+
+
+def test_the_shipped_3d_table_is_complete_and_agrees_with_the_direct_test(tmp_path):
+    from napari_skelite.topology import SimplePointTable
+    from napari_skelite.topology.simple import SHIPPED_TABLE
+
+    assert SHIPPED_TABLE.is_file()
+    t = SimplePointTable(3, cache=tmp_path / "absent.bits")
+    assert (t.table != 2).all()
+    rng = np.random.default_rng(7)
+    for density in (0.2, 0.5, 0.8):  # random codes of every density, not only the common sparse ones
+        codes = torch.as_tensor(((rng.random((20_000, 26)) < density) << np.arange(26)).sum(1))
+        assert torch.equal(t.table[codes].bool(), is_simple(codes, 3))
+    head = torch.arange(1 << 16)
+    assert torch.equal(t.table[head].bool(), is_simple(head, 3))
+
+
+def test_the_default_3d_table_needs_no_lazy_filling():
+    assert (simple_point_lut(3).table != 2).all()
 
 
 def test_table_first_filled_under_inference_mode_can_be_updated_later():
@@ -80,7 +102,8 @@ def test_a_cache_file_of_the_wrong_size_is_ignored(tmp_path):
 
     path = tmp_path / "simple26.bits"
     path.write_bytes(b"\x00" * 100)
-    assert (SimplePointTable(3, cache=path).table == 2).all()
+    assert (SimplePointTable(3, cache=path, shipped=None).table == 2).all()
+    assert (SimplePointTable(3, cache=path).table != 2).all()  # the shipped table instead
 
 
 def _brute_p_simple(code, p_code, table, ndim):

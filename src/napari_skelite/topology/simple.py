@@ -14,6 +14,7 @@ Everything is a torch tensor operation, so it runs on CPU, CUDA and MPS.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -34,43 +35,51 @@ __all__ = [
 
 
 @lru_cache(maxsize=None)
-def _bit_tables(ndim: int):
-    """Adjacency bitmasks used by the flood fills of the topological numbers."""
-    offs = np.array(neighbour_offsets(ndim))
-    n = len(offs)
-    diff = offs[:, None, :] - offs[None, :, :]
-    cheb = np.abs(diff).max(-1)
-    city = np.abs(diff).sum(-1)
-    l1 = np.abs(offs).sum(-1)
-    # background region: N18* in 3D, N8* in 2D
-    region = l1 <= 2 if ndim == 3 else np.ones(n, bool)
-    fg_adj = [(cheb[p] == 1) for p in range(n)]
-    bg_adj = [(city[p] == 1) & region for p in range(n)]
+def _cube_masks(ndim: int):
+    """Bit masks of the full 3x3(x3) cube (raster order, centre included) that the flood fills use.
+
+    Returns ``(low, high, strides, region, faces)``: per axis the cube points
+    whose coordinate is 0 (``low``) or 2 (``high``) and the bit stride of the
+    axis, the background region (N18 without the centre in 3D, N8 in 2D) and
+    the face neighbours.
+    """
+    cube = np.array(list(itertools.product((-1, 0, 1), repeat=ndim)))
     to_mask = lambda b: int(sum(1 << int(q) for q in np.flatnonzero(b)))  # noqa: E731
-    return (
-        [to_mask(a) for a in fg_adj],
-        [to_mask(a) if region[p] else 0 for p, a in enumerate(bg_adj)],
-        to_mask(region),
-        to_mask(l1 == 1),
-        n,
-    )
+    l1 = np.abs(cube).sum(1)
+    low = tuple(to_mask(cube[:, a] == -1) for a in range(ndim))
+    high = tuple(to_mask(cube[:, a] == 1) for a in range(ndim))
+    strides = tuple(3 ** (ndim - 1 - a) for a in range(ndim))
+    region = to_mask((l1 >= 1) & (l1 <= 2)) if ndim == 3 else to_mask(l1 >= 1)
+    return low, high, strides, region, to_mask(l1 == 1)
 
 
-def _flood(seed, allowed, adj):
-    """Grow ``seed`` inside ``allowed`` along the adjacency bitmasks ``adj``."""
+def _to_cube(codes, ndim: int):
+    """Neighbour codes (no centre bit, see :func:`neighbour_offsets`) as cube codes whose centre bit is 0."""
     import torch
 
-    reach = seed
+    centre = len(neighbour_offsets(ndim)) // 2
+    cube = (codes & ((1 << centre) - 1)) | ((codes >> centre) << (centre + 1))
+    return cube.to(torch.int32)  # 27 bits: half the memory traffic of int64
+
+
+def _grow(reach, allowed, ndim: int, box: bool):
+    """Flood ``reach`` inside ``allowed`` (cube codes) with 8/26-adjacency (``box``) or 4/6-adjacency.
+
+    Each step dilates by bit shifts (the box one axis after another, the
+    cross from the same start) and is repeated until nothing changes.
+    """
+    import torch
+
+    low, high, strides, *_ = _cube_masks(ndim)
     while True:
-        new = reach
-        for p, a in enumerate(adj):
-            if a:
-                hit = ((reach >> p) & 1).bool()
-                new = new | torch.where(hit, torch.full_like(reach, a), torch.zeros_like(reach))
-        new = new & allowed
-        if torch.equal(new, reach):
+        grown = reach
+        for lo, hi, st in zip(low, high, strides):
+            src = grown if box else reach
+            grown = grown | ((src & ~hi) << st) | ((src & ~lo) >> st)
+        grown = grown & allowed
+        if torch.equal(grown, reach):
             return reach
-        reach = new
+        reach = grown
 
 
 def is_simple(codes, ndim: int):
@@ -94,18 +103,16 @@ def is_simple(codes, ndim: int):
 
 def _t_foreground_one(x, ndim: int):
     """``T8 == 1`` (2D) / ``T26 == 1`` (3D): the foreground neighbours ``x`` form exactly one component."""
-    fg_adj = _bit_tables(ndim)[0]
-    seed = x & (-x)
-    return (x != 0) & (_flood(seed, x, fg_adj) == x)
+    c = _to_cube(x, ndim)
+    return (c != 0) & (_grow(c & (-c), c, ndim, box=True) == c)
 
 
 def _t_background_one(x, ndim: int):
     """``T4 == 1`` (2D) / ``T6 == 1`` (3D): exactly one background component of the region touches a face."""
-    _, bg_adj, region, faces, n = _bit_tables(ndim)
-    y = (~x) & ((1 << n) - 1) & region
+    _, _, _, region, faces = _cube_masks(ndim)
+    y = ~_to_cube(x, ndim) & region
     yf = y & faces
-    seed = yf & (-yf)
-    return (yf != 0) & ((_flood(seed, y, bg_adj) & yf) == yf)
+    return (yf != 0) & ((_grow(yf & (-yf), y, ndim, box=False) & yf) == yf)
 
 
 @lru_cache(maxsize=None)
@@ -168,9 +175,13 @@ def is_p_simple(codes, p_codes, ndim: int):
 
 
 def full_table_path() -> Path:
-    """Where :func:`build_full_table` caches the packed 3D table (8 MiB)."""
+    """Where :func:`build_full_table` writes the packed 3D table by default (8 MiB)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "napari-skelite" / "simple26.bits"
+
+
+#: the complete 3D table as shipped with the package (``napari-skelite build-table --out`` this path)
+SHIPPED_TABLE = Path(__file__).with_name("simple26.bits.xz")
 
 
 def _packed(start: int, stop: int) -> np.ndarray:
@@ -182,37 +193,53 @@ def _packed(start: int, stop: int) -> np.ndarray:
 
 
 def build_full_table(path=None, chunk: int = 1 << 20, progress=None) -> Path:
-    """Compute the complete 2^26-entry 3D table once (about a minute) and cache it packed.
+    """Compute the complete 2^26-entry 3D table (about 10 s on one core) and write it packed.
 
-    Later :class:`SimplePointTable` objects load it instead of filling lazily.
+    A path ending in ``.xz`` is written lzma-compressed (10 KiB); the package
+    ships one (:data:`SHIPPED_TABLE`), and a table at :func:`full_table_path`
+    takes precedence over it.
     """
+    import lzma
+
     path = Path(path) if path is not None else full_table_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     starts = range(0, 1 << 26, chunk)
     it = progress(starts, desc="3D simple-point table") if progress else starts
-    parts = [_packed(a, a + chunk) for a in it]
-    tmp = path.with_suffix(".tmp")
-    np.concatenate(parts).tofile(tmp)
+    data = np.concatenate([_packed(a, a + chunk) for a in it]).tobytes()
+    if path.suffix == ".xz":
+        data = lzma.compress(data, preset=9)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
 
 
 def _load_full_table(path: Path):
-    if not path.is_file() or path.stat().st_size != (1 << 26) // 8:
+    """The unpacked table (one uint8 per code) stored at ``path``, or None when absent or of the wrong size."""
+    import lzma
+
+    if not path.is_file():
         return None
-    return np.unpackbits(np.fromfile(path, np.uint8), bitorder="little")
+    try:
+        data = lzma.decompress(path.read_bytes()) if path.suffix == ".xz" else path.read_bytes()
+    except lzma.LZMAError:
+        return None
+    if len(data) != (1 << 26) // 8:
+        return None
+    return np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")
 
 
 class SimplePointTable:
     """Lookup table of the simple-point test on one device.
 
     ``table[code]`` is 1 (simple), 0 (not simple) or 2 (not computed yet). The
-    2D table is computed at once; the 3D one is loaded from the cache written
-    by :func:`build_full_table` when present, and otherwise filled on demand
-    for the codes that occur.
+    2D table is computed at once; the 3D one is loaded from ``cache`` (default:
+    :func:`full_table_path`) when present, else from the table shipped with
+    the package, and only if neither can be read filled on demand for the
+    codes that occur.
     """
 
-    def __init__(self, ndim: int, device="cpu", cache: Path | None = None):
+    def __init__(self, ndim: int, device="cpu", cache: Path | None = None, shipped: Path | None = SHIPPED_TABLE):
         import torch
 
         self.ndim = ndim
@@ -220,13 +247,16 @@ class SimplePointTable:
         # a normal tensor even when first used under torch.inference_mode, so
         # that later updates outside inference mode are allowed
         with torch.inference_mode(False):
-            self.table = torch.full((1 << n,), 2, dtype=torch.uint8, device=device)
             if ndim == 2:  # 256 entries: fill at once
-                self.table[:] = is_simple(torch.arange(1 << n, device=device), 2).to(torch.uint8)
+                self.table = is_simple(torch.arange(1 << n, device=device), 2).to(torch.uint8)
+                return
+            full = _load_full_table(cache if cache is not None else full_table_path())
+            if full is None and shipped is not None:
+                full = _load_full_table(Path(shipped))
+            if full is not None:
+                self.table = torch.from_numpy(full).to(device)
             else:
-                full = _load_full_table(cache if cache is not None else full_table_path())
-                if full is not None:
-                    self.table[:] = torch.from_numpy(full).to(device)
+                self.table = torch.full((1 << n,), 2, dtype=torch.uint8, device=device)
 
     def __call__(self, codes):
         import torch
