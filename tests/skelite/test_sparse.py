@@ -19,7 +19,7 @@ def _compare(mask, ndim, seed=0, dense_fraction=float("inf")):
     saved = sparse_mod.DENSE_FRACTION
     sparse_mod.DENSE_FRACTION = dense_fraction
     try:
-        sparse = list(sparse_iterate(model, x))
+        sparse = [v.clone() for v in sparse_iterate(model, x)]
     finally:
         sparse_mod.DENSE_FRACTION = saved
     assert len(dense) == len(sparse)
@@ -55,6 +55,34 @@ def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count_stops_w
     x = torch.as_tensor(m, dtype=torch.float32)[None, None]
     with torch.no_grad():
         d = list(model.iterate(x, 9))
-    s = list(sparse_iterate(model, x, 9))
+    s = [v.clone() for v in sparse_iterate(model, x, 9)]
     # 9 iterations are asked; both loops stop when no band is left (13 rows deep: 7 iterations at most)
     assert len(d) == len(s) < 9 and torch.allclose(d[-1], s[-1], atol=1e-5)
+
+
+@settings(max_examples=20, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(3, 18), st.integers(3, 18)), elements=st.booleans()), st.integers(0, 3))
+def test_the_sparse_guard_equals_the_guard_applied_after_each_dense_step(mask, seed):
+    from napari_skelite.skelite import guarded
+
+    torch.manual_seed(seed)
+    model = Skelite(2).eval()
+    x = torch.as_tensor(mask, dtype=torch.float32)[None, None]
+    with torch.no_grad():
+        dense = list(model.iterate(x, None, guarded))
+    sparse = [v.clone() for v in sparse_iterate(model, x, guard=True)]
+    assert len(dense) == len(sparse)
+    for a, b in zip(dense, sparse):
+        assert torch.equal(a > 0.5, b > 0.5)
+
+
+def test_the_yielded_state_is_the_state_after_that_iteration():
+    m = np.zeros((20, 20), bool)
+    m[3:17, 4:16] = True
+    torch.manual_seed(1)
+    model = Skelite(2).eval()
+    x = torch.as_tensor(m, dtype=torch.float32)[None, None]
+    with torch.no_grad():
+        first_dense = next(iter(model.iterate(x)))
+    first_sparse = next(iter(sparse_iterate(model, x))).clone()
+    assert torch.allclose(first_dense, first_sparse, atol=1e-5)

@@ -51,7 +51,7 @@ def _run_paper(model, mask, iterations, device, return_steps, guard, tick, dense
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     if dense and dtype != torch.float32:
         raise ValueError("the dense reference loop runs in float32 only; use the default sparse path for bfloat16.")
-    loop = model.iterate if dense else lambda *a: sparse_iterate(model, *a, dtype=dtype)
+    loop = model.iterate if dense else lambda x, it, g: sparse_iterate(model, x, it, guard=g is not None, dtype=dtype)
     x = torch.as_tensor(np.ascontiguousarray(mask), dtype=torch.float32, device=device)[None, None]
     states = []
     with torch.inference_mode():

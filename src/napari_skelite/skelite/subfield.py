@@ -157,8 +157,7 @@ def _passes(mask: torch.Tensor, decide, iterations=None, tick=None) -> Iterator[
         end_at = border[nbr <= 1]
         end[end_at] = True
         for sub in range(grid.n_subfields):
-            cand = pool.border()
-            cand = cand[grid.parity_of(cand) == sub]
+            cand = pool.border(sub)
             if cand.numel() == 0:
                 continue
             deletable = lut(grid.codes(flat, cand)) & ~end[cand]

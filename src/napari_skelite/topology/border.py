@@ -16,7 +16,7 @@ class BorderPoints:
     is deleted, so the list is grown from each deletion's neighbours: the work
     of an iteration follows the current border, not the object's volume (a
     thick object needs about ``r / 2`` iterations; the total work stays
-    proportional to its volume). With ``proposals`` the pool is the proposed
+    proportional to its volume). With ``candidates`` the pool is those
     points, whose border test is evaluated when asked (they are few).
 
     Parameters
@@ -25,34 +25,39 @@ class BorderPoints:
     flat : bool tensor
         The padded, flattened state; the caller deletes points in it and then
         calls :meth:`deleted`.
-    proposals : bool tensor of the unpadded shape, optional
-        Only these points may be deleted.
+    candidates : (N,) int64 tensor, optional
+        Flat indices (ascending) of the only points that may be deleted.
     """
 
-    def __init__(self, grid: Grid, flat: torch.Tensor, proposals: torch.Tensor | None):
+    def __init__(self, grid: Grid, flat: torch.Tensor, candidates: torch.Tensor | None):
         self.grid, self.flat = grid, flat
-        self.proposed = proposals is not None
+        self.proposed = candidates is not None
         if self.proposed:
-            allowed = torch.nn.functional.pad(proposals.bool(), (1, 1) * grid.ndim).reshape(-1)
-            self.points = torch.nonzero(allowed & flat).squeeze(1)
-            return
-        fg = torch.nonzero(flat).squeeze(1)
-        self.points = fg[self._on_border(fg)]
-        self.member = torch.zeros_like(flat)
-        self.member[self.points] = True
+            self.points = candidates[flat[candidates]]
+        else:
+            fg = torch.nonzero(flat).squeeze(1)
+            self.points = fg[self._on_border(fg)]
+            self.member = torch.zeros_like(flat)
+            self.member[self.points] = True
+        self.parity = grid.parity_of(self.points)
 
     def _on_border(self, where: torch.Tensor) -> torch.Tensor:
         return (~self.flat[where[:, None] + self.grid.face_offsets[None, :]]).any(1)
 
-    def border(self) -> torch.Tensor:
-        """Flat indices (ascending) of the pool's points that are foreground border points now."""
-        if self.proposed:
-            return self.points[self._on_border(self.points)] if self.points.numel() else self.points
-        return self.points
+    def border(self, subfield: int | None = None) -> torch.Tensor:
+        """Flat indices (ascending) of the pool's points that are foreground border points now.
+
+        ``subfield``: only those of this subfield (see :meth:`Grid.parity_of`).
+        """
+        points = self.points if subfield is None else self.points[self.parity == subfield]
+        if self.proposed and points.numel():
+            return points[self._on_border(points)]
+        return points
 
     def deleted(self, dele: torch.Tensor) -> None:
         """Update after ``dele`` (flat indices) were set to background in ``flat``."""
-        self.points = self.points[self.flat[self.points]]
+        keep = self.flat[self.points]
+        self.points, self.parity = self.points[keep], self.parity[keep]
         if self.proposed:
             return
         self.member[dele] = False
@@ -60,5 +65,6 @@ class BorderPoints:
         new = torch.unique(new[self.flat[new] & ~self.member[new]])
         if new.numel():
             self.member[new] = True
-            self.points = torch.sort(torch.cat([self.points, new])).values
+            self.points, order = torch.sort(torch.cat([self.points, new]))
+            self.parity = torch.cat([self.parity, self.grid.parity_of(new)])[order]
 

@@ -20,7 +20,7 @@ from .grid import Grid
 from .iterate import iteration_numbers
 from .simple import is_simple, simple_point_lut
 
-__all__ = ["thin"]
+__all__ = ["thin", "thin_at"]
 
 
 def thin(
@@ -71,24 +71,71 @@ def thin(
     binary = mask.detach() > 0.5
     grid = Grid(binary.shape, device)
     flat = torch.nn.functional.pad(binary, (1, 1) * grid.ndim).reshape(-1).clone()
+    candidates = None
+    if proposals is not None:
+        allowed = torch.nn.functional.pad(proposals.bool(), (1, 1) * grid.ndim).reshape(-1)
+        candidates = torch.nonzero(allowed & flat).squeeze(1)
     simple = simple_point_lut(grid.ndim, device) if lut else (lambda codes: is_simple(codes, grid.ndim))
     unpad = tuple(slice(1, -1) for _ in range(grid.ndim))
     state = lambda: flat.reshape(grid.shape)[unpad].clone()  # noqa: E731
     steps = [binary.clone()] if return_steps else None
+    passes = 0
+    for _k, last_pass, changed in _subfield_passes(grid, flat, candidates, iterations=iterations, tick=tick,
+                                                   directional=directional, simple=simple):
+        passes += 1
+        if return_steps and (substeps or last_pass):
+            steps.append(state())
+        if last_pass and not changed:
+            if return_steps:  # the last iteration changed nothing: drop its copies
+                del steps[-(passes if substeps else 1):]
+            break
+        if last_pass:
+            passes = 0
+    kept = state()
+    out = mask * kept if mask.is_floating_point() else kept
+    if return_steps:
+        return out, steps
+    return out
 
+
+def thin_at(grid: Grid, flat: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """Thin the padded, flattened bool state ``flat`` in place, deleting only at ``candidates``.
+
+    The same iterations as :func:`thin` with ``proposals`` (run until one
+    changes nothing), on a state the caller keeps: the work follows the
+    candidates, not the array. Returns ``flat``.
+
+    Parameters
+    ----------
+    grid : Grid of the unpadded shape
+    flat : (prod(grid.shape),) bool tensor, changed in place
+    candidates : (N,) int64 flat indices into ``flat``
+    """
+    for _k, last_pass, changed in _subfield_passes(grid, flat, candidates[flat[candidates]]):
+        if last_pass and not changed:
+            break
+    return flat
+
+
+def _subfield_passes(grid, flat, candidates, *, iterations=None, tick=None, directional=False, simple=None):
+    """Run the subfield passes on ``flat`` in place; yield ``(iteration, last pass of it, changed in it)``.
+
+    ``candidates``: flat indices of the only points that may go (None: any
+    point). The caller stops after an iteration that changed nothing.
+    """
+    simple = simple_point_lut(grid.ndim, flat.device) if simple is None else simple
     if directional:
         passes = [(fo, s) for fo in range(len(grid.face_vectors)) for s in range(grid.n_subfields)]
     else:
         passes = [(None, s) for s in range(grid.n_subfields)]
-
-    pool = BorderPoints(grid, flat, proposals)
+    pool = BorderPoints(grid, flat, candidates)
     end = torch.zeros_like(flat)  # marks of the current iteration (or pass), cleared point by point
     end_at = pool.points[:0]
     layer = torch.zeros_like(flat) if directional else None
     layer_at = end_at
-    for _ in iteration_numbers(iterations, tick):
+    for k in iteration_numbers(iterations, tick):
         changed = False
-        for face, sub in passes:
+        for i, (face, sub) in enumerate(passes):
             if sub == 0:  # end points: once per iteration, or per directional pass
                 border = pool.border()
                 nbr = flat[border[:, None] + grid.offsets[None, :]].sum(1)
@@ -99,8 +146,7 @@ def thin(
                     layer[layer_at] = False
                     layer_at = border[~flat[border + grid.face_offsets[face]]]
                     layer[layer_at] = True
-            cand = pool.border()
-            cand = cand[grid.parity_of(cand) == sub]
+            cand = pool.border(sub)
             if face is not None:
                 cand = cand[layer[cand]]
             cand = cand[~end[cand]]
@@ -110,17 +156,4 @@ def thin(
                     flat[dele] = False
                     changed = True
                     pool.deleted(dele)
-            if return_steps and substeps:
-                steps.append(state())
-        if return_steps and not substeps:
-            steps.append(state())
-        if not changed:
-            if return_steps:  # the last iteration changed nothing: drop its copies
-                del steps[-(len(passes) if substeps else 1):]
-            break
-    kept = state()
-    out = mask * kept if mask.is_floating_point() else kept
-    if return_steps:
-        return out, steps
-    return out
-
+            yield k, i == len(passes) - 1, changed
