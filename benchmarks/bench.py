@@ -1,12 +1,18 @@
 """Benchmark every method on the same inputs in one process.
 
-    python benchmarks/bench.py [--shared ../shared] [--large] [--repeat 3] [--threads 2]
+    python benchmarks/bench.py [--shared ../shared] [--large] [--repeat 3] [--threads auto] [--load]
+    python benchmarks/bench.py --inputs workloads [--small]
     python benchmarks/bench.py --dask 1024,1024,512 [--chunk 128]
 
 Prints a markdown table: median time, ratio to scikit-image and to the
 Boolean method, peak resident memory during the run, iterations used, and the
 Betti errors. Skelite runs band-sparse (the product path) and dense (the
-differentiable reference), without and with the topology guard.
+differentiable reference, on the vessel inputs only), without and with the
+topology guard. ``--inputs`` picks the vessel trees (real and synthetic),
+the workloads of ``workloads.py`` (thick objects, many labels, blobs) or both;
+``--load`` keeps another process busy on one core while timing;
+``--threads auto`` is the library's default (one torch thread per call), a
+number sets torch's thread count for the whole run.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from cases import real_cases
+from load import BusyCore
 
 
 class _PeakRSS:
@@ -65,10 +72,18 @@ class _PeakRSS:
         self.peak = max(self.peak, self._rss())
 
 
-def inputs(shared: Path, large: bool):
+def inputs(shared: Path, large: bool, which: str = "vessels", small: bool = False):
+    """``{name: label image}``: the vessel trees, the workloads of ``workloads.py``, or both ("all")."""
     from napari_skelite.synthetic import bezier_tree
 
-    out = {name: mask for name, (mask, _) in real_cases(shared).items()}
+    out = {}
+    if which in ("workloads", "all"):
+        from workloads import build
+
+        out.update(build(small, large))
+    if which == "workloads":
+        return out
+    out.update({name: mask for name, (mask, _) in real_cases(shared).items()})
     out["synthetic 1024^2"] = bezier_tree((1024, 1024), 30, (1.0, 8.0), seed=5)
     out["synthetic 128^3"] = bezier_tree((128, 128, 128), 12, (1.0, 5.0), seed=5)
     if large:
@@ -88,7 +103,10 @@ def main(argv=None):
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     p.add_argument("--large", action="store_true", help="also 256^3 (minutes)")
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", default="auto", help="'auto' (the library's choice) or a torch thread count")
+    p.add_argument("--inputs", choices=["vessels", "workloads", "all"], default="vessels")
+    p.add_argument("--small", action="store_true", help="the workloads at smaller sizes (seconds)")
+    p.add_argument("--load", action="store_true", help="time with another process busy on one core")
     p.add_argument("--device", default="cpu")
     p.add_argument("--skip-dense", action="store_true", help="skip the dense Skelite reference (slow on CPU)")
     p.add_argument("--dask", default=None, metavar="D,H,W",
@@ -97,8 +115,11 @@ def main(argv=None):
     p.add_argument("--methods", default="skelite", help="comma-separated methods for --dask")
     p.add_argument("--workdir", default=None, help="folder for --dask's memory-mapped files (default: a temp folder)")
     a = p.parse_args(argv)
-    torch.set_num_threads(a.threads)
-    print(f"device {a.device}, torch {torch.__version__}, {a.threads} threads")
+    threads = "auto" if a.threads == "auto" else None
+    if threads is None:
+        torch.set_num_threads(int(a.threads))
+    print(f"device {a.device}, torch {torch.__version__}, threads {a.threads}, "
+          f"{'one core busy' if a.load else 'idle machine'}")
     if a.dask:
         return chunked_run(tuple(int(v) for v in a.dask.split(",")), a.chunk, a.methods.split(","), a.device, a.workdir)
     weights = {}
@@ -128,30 +149,33 @@ def main(argv=None):
     print("| input | method | median s | x classic | Boolean / method | peak RSS MiB | iterations | b0/b1 err |")
     print("|---|---|---|---|---|---|---|---|")
     summary = []
-    for name, mask in inputs(Path(a.shared), a.large).items():
+    vessels = set(inputs(Path(a.shared), False, "vessels")) if a.inputs != "workloads" else set()
+    for name, mask in inputs(Path(a.shared), a.large, a.inputs, a.small).items():
         times = {}
         for label, method, extra in variants:
             kw = dict(extra)
             if method == "skelite" and "variant" not in kw:
                 kw["weights"] = weights[mask.ndim]
             subfield = variant_of(mask.ndim, kw.get("weights"), kw.get("variant")) == "subfield" if method == "skelite" else False
-            if label == "skelite dense" and (a.skip_dense or subfield):
-                continue  # the dense reference is the paper variant's
+            if label == "skelite dense" and (a.skip_dense or subfield or name not in vessels):
+                continue  # the dense reference is the paper variant's, timed on the vessel inputs
             if label.startswith("skelite paper") and (mask.ndim == 2 or not default_weights_path(3, "paper").is_file()):
                 continue  # in 2D the default network is the paper variant
             dense = kw.pop("dense", False)
-            run = _runner(method, dense)
+            run = _runner(method, dense, threads)
             # warm-up (weights, tables), which also gives the iteration count
-            steps = None if dense else skeletonize(mask, method, device=a.device, return_steps=True, threads=None, **kw)[1]
+            counted = not dense and mask.size <= 2**22  # every iteration's state is kept: not for huge inputs
+            warm = skeletonize(mask, method, device=a.device, return_steps=counted, threads=threads, **kw)
+            steps = warm[1] if counted else None
             ts = []
-            with _PeakRSS() as mem:
+            with _PeakRSS() as mem, BusyCore(a.load):
                 for _ in range(a.repeat if label != "skelite dense" else 1):
                     t0 = time.perf_counter()
                     res = run(mask, a.device, kw)
                     synchronize(a.device)
                     ts.append(time.perf_counter() - t0)
             times[label] = statistics.median(ts)
-            iters = str(len(steps) - 1) if label in ("boolean", "local", "skelite") else ""
+            iters = str(len(steps) - 1) if steps is not None and label in ("boolean", "local", "skelite") else ""
             e = betti_errors(res, mask)
             ratio_c = times[label] / times["classic"]
             ratio_b = times["boolean"] / times[label] if "boolean" in times else float("nan")
@@ -211,11 +235,11 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
     return tmp
 
 
-def _runner(method, dense):
+def _runner(method, dense, threads="auto"):
     from napari_skelite.api import skeletonize
 
     if not dense:
-        return lambda mask, device, kw: skeletonize(mask, method, device=device, threads=None, **kw)
+        return lambda mask, device, kw: skeletonize(mask, method, device=device, threads=threads, **kw)
 
     def run(mask, device, kw):
         # the dense differentiable loop on the whole (single-object) mask

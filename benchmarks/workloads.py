@@ -1,14 +1,14 @@
 """Segmentations users skeletonize every day, beside the vessel trees: thick objects and many labels.
 
-Each function returns a label image (seeded, deterministic). ``WORKLOADS`` names
-them for :mod:`bench_workloads`; ``scaled`` gives the scaling series.
+Each function returns a label image (seeded, deterministic); :func:`build` gives
+the benchmark's rows (``bench.py --inputs workloads``).
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["disk", "ball", "square", "cube", "many_labels", "blobs", "WORKLOADS"]
+__all__ = ["disk", "ball", "square", "cube", "many_labels", "blobs", "name", "build", "WORKLOADS"]
 
 
 def disk(side: int, radius: float | None = None) -> np.ndarray:
@@ -42,8 +42,7 @@ def cube(side: int, margin: int = 4) -> np.ndarray:
 def many_labels(n: int, ndim: int, *, seed: int = 0) -> np.ndarray:
     """``n`` small labelled objects (ellipses or ellipsoids, radii 1.5-4.5) on a grid with random jitter.
 
-    The image side is chosen so that objects sit about 10 (2D) or 10 (3D)
-    points apart: 10,000 labels in 1000^2, 1,000 labels in 100^3. int32.
+    Objects sit on a grid of pitch 10: 10,000 labels in 1000^2, 1,000 labels in 100^3. int32.
     """
     rng = np.random.default_rng(seed)
     per_side = int(np.ceil(n ** (1 / ndim)))
@@ -69,15 +68,35 @@ def blobs(side: int = 96, *, seed: int = 3) -> np.ndarray:
     return ndimage.label(mask, np.ones((3, 3, 3), bool))[0].astype(np.int32)
 
 
-#: name -> (builder, argument): the workloads of the benchmark (``--small`` uses the second size)
-WORKLOADS = {
-    "filled disk 400^2": (lambda: disk(400), lambda: disk(200)),
-    "filled square 512^2": (lambda: square(512), lambda: square(256)),
-    "filled ball 80^3": (lambda: ball(80), lambda: ball(48)),
-    "filled cube 128^3": (lambda: cube(128), lambda: cube(64)),
-    "2,500 labels in 500^2": (lambda: many_labels(2500, 2), lambda: many_labels(625, 2)),
-    "10,000 labels in 1000^2": (lambda: many_labels(10000, 2), lambda: many_labels(2500, 2)),
-    "400 labels in 80^3": (lambda: many_labels(400, 3), lambda: many_labels(125, 3)),
-    "1,000 labels in 100^3": (lambda: many_labels(1000, 3), lambda: many_labels(343, 3)),
-    "blobs 96^3": (lambda: blobs(96), lambda: blobs(64)),
-}
+def name(kind: str, image: np.ndarray) -> str:
+    """A row name that states the size: ``"filled disk 400^2"``, ``"labels (10,000) 1000^2"``."""
+    side = "x".join(map(str, image.shape)) if len(set(image.shape)) > 1 else f"{image.shape[0]}^{image.ndim}"
+    if kind in ("labels", "blobs"):
+        return f"{kind} ({int(np.unique(image).size - 1):,}) {side}"
+    return f"{kind} {side}"
+
+
+#: (kind, full-size builder, small builder): the benchmark's workloads (``--small`` uses the second)
+WORKLOADS = [
+    ("filled disk", lambda: disk(400), lambda: disk(200)),
+    ("filled square", lambda: square(512), lambda: square(256)),
+    ("filled ball", lambda: ball(80), lambda: ball(48)),
+    ("filled cube", lambda: cube(128), lambda: cube(64)),
+    ("labels", lambda: many_labels(2500, 2), lambda: many_labels(625, 2)),
+    ("labels", lambda: many_labels(10000, 2), lambda: many_labels(2500, 2)),
+    ("labels", lambda: many_labels(400, 3), lambda: many_labels(125, 3)),
+    ("labels", lambda: many_labels(1000, 3), lambda: many_labels(343, 3)),
+    ("blobs", lambda: blobs(96), lambda: blobs(64)),
+]
+
+
+def build(small: bool = False, large: bool = False) -> dict:
+    """``{row name: label image}`` of every workload (``large``: also a filled cube 256^3)."""
+    out = {}
+    for kind, full, reduced in WORKLOADS:
+        image = (reduced if small else full)()
+        out[name(kind, image)] = image
+    if large:
+        image = cube(256)
+        out[name("filled cube", image)] = image
+    return out

@@ -6,7 +6,7 @@ bench = load_benchmark("bench")
 
 
 def test_benchmark_prints_a_row_per_input_and_method(monkeypatch, capsys):
-    monkeypatch.setattr(bench, "inputs", lambda shared, large: {"tiny": np.pad(np.ones((12, 16), bool), 3)})
+    monkeypatch.setattr(bench, "inputs", lambda *a: {"tiny": np.pad(np.ones((12, 16), bool), 3)})
     bench.main(["--repeat", "1", "--threads", "1"])
     rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| tiny")]
     assert [r.split("|")[2].strip() for r in rows[:-1]] == [
@@ -24,3 +24,42 @@ def test_chunked_benchmark_stores_a_skeleton_equal_to_the_in_memory_one(tmp_path
     assert any(r.startswith("| boolean |") for r in out.splitlines())
     vol = np.load(tmp_path / "volume.npy")
     np.testing.assert_array_equal(np.load(tmp_path / "skeleton_boolean.npy"), skeletonize(vol, "boolean"))
+
+
+def test_benchmark_with_a_busy_core_names_the_load_and_times_every_method(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "inputs", lambda *a: {"tiny": np.pad(np.ones((10, 10), bool), 3)})
+    bench.main(["--repeat", "1", "--load", "--skip-dense"])
+    out = capsys.readouterr().out
+    assert "one core busy" in out.splitlines()[0]
+    assert len([r for r in out.splitlines() if r.startswith("| tiny")]) == 7  # 6 methods and the summary
+
+
+def test_a_busy_core_is_a_running_process_only_inside_the_block():
+    load = load_benchmark("load")
+    with load.BusyCore() as busy:
+        proc = busy.proc
+        assert proc.poll() is None
+    assert proc.poll() is not None
+
+
+def test_workload_rows_state_their_size_and_label_count():
+    workloads = load_benchmark("workloads")
+    rows = workloads.build(small=True)
+    assert "filled disk 200^2" in rows
+    assert any(name.startswith("labels (2,500) ") for name in rows)
+    assert all(image.max() >= 1 for image in rows.values())
+
+
+def test_scaling_exponent_recovers_a_power_law():
+    scaling = load_benchmark("scaling")
+    xs = [1, 2, 4, 8]
+    assert abs(scaling.exponent(xs, [3 * x**1.5 for x in xs]) - 1.5) < 1e-9
+
+
+def test_scaling_series_keep_the_radius_or_the_object_volume_fixed():
+    scaling = load_benchmark("scaling")
+    s = scaling.series(2, small=True)
+    sizes = [int((img > 0).sum()) for _, img in s["radius"]]
+    assert max(sizes) < 1.3 * min(sizes)  # about the same object volume at every radius
+    voxels = [x for x, _ in s["voxels"]]
+    assert voxels == sorted(voxels) and len(set(int(img.max()) for _, img in s["voxels"])) == len(voxels)
