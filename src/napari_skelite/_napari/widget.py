@@ -35,12 +35,13 @@ from qtpy.QtWidgets import (
 from .. import methods
 from ..chunked import is_dask_array
 from ..compare import disagreement
-from .._validate import otsu_threshold
+from .._validate import otsu_threshold, output_dtype
 from ..io import write_labels
 from ..record import write_record
 from . import layers as L
 from .controller import TABLE_COLUMNS, USER_ERRORS, Cancelled, Controller, prepare_input
 from .graph_panel import GraphPanel
+from .warmup import warm_up, warmed_dtypes
 
 if TYPE_CHECKING:
     import napari
@@ -85,6 +86,7 @@ class SkeletonizeWidget(QWidget):
         self.viewer.layers.events.removed.connect(self._on_layer_removed)
         self.viewer.layers.events.reordered.connect(self._refresh_layers)
         self._refresh_layers()
+        self._warm_up(engine=True)
 
     # ---------------------------------------------------------------- layout
     def _build(self):
@@ -229,6 +231,19 @@ class SkeletonizeWidget(QWidget):
             self.threshold.setToolTip(f"Image layers: points above this value are foreground "
                                       f"(Otsu's threshold of {ly.name!r}: {self.threshold.value():g})")
         self._threshold_for = ly if image else self._threshold_for
+        if hasattr(self, "_warm_thread"):  # after the first warm-up: only the new layer's dtype
+            self._warm_up()
+
+    def _warm_up(self, engine=False):
+        """Compile napari's colormap for the dtypes the current input's results will have (off the GUI thread)."""
+        from napari.layers import Image
+
+        dtypes = {np.dtype(np.uint8)}  # removed-per-iteration layers, thresholded Image layers
+        ly = self.input_layer()
+        if ly is not None and not isinstance(ly, Image):
+            dtypes.add(output_dtype(np.empty(0, (ly.data[0] if ly.multiscale else ly.data).dtype)))
+        if engine or not dtypes <= warmed_dtypes():
+            self._warm_thread = warm_up(sorted(dtypes, key=str), engine=engine)
 
     def input_layer(self):
         name = self.layer_combo.currentText()
