@@ -151,12 +151,25 @@ def test_truncated_weights_are_refused(random_weights, tmp_path):
         skeletonize(np.ones((4, 4), np.uint8), "skelite", weights=p)
 
 
-def test_callback_reports_progress_per_object_and_ticks_per_iteration():
+def test_callback_reports_work_in_object_points_and_ticks_per_iteration():
     calls = []
-    skeletonize(_labels_2d(), "boolean", callback=lambda d, t: calls.append((d, t)))
-    assert calls[-1] == (3, 3)  # small objects are thinned together, so they finish together
-    assert (0, 3) in calls  # ticks while the first object is thinned
+    m = _labels_2d()
+    skeletonize(m, "boolean", callback=lambda d, t: calls.append((d, t)))
+    points = int((m > 0).sum())
+    assert calls[-1] == (points, points)  # small objects are thinned together, so they finish together
+    assert (0, points) in calls  # ticks while the first object is thinned
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_progress_of_one_big_object_follows_its_expected_iterations():
+    m = np.zeros((44, 44), np.uint8)
+    m[2:42, 2:42] = 1  # depth 20: about 20 Boolean iterations
+    calls = []
+    skeletonize(m, "boolean", callback=lambda d, t: calls.append(d))
+    total = int(m.sum())
+    inside = [d for d in calls if d < total]
+    assert len(inside) >= 10 and inside[len(inside) // 2] > total // 4  # halfway through, well under way
+    assert max(inside) < total and calls[-1] == total
 
 
 class _Stop(Exception):

@@ -98,9 +98,11 @@ def skeletonize(
     return_steps : bool
         Also return every iteration's state.
     callback : callable, optional
-        ``callback(done, total)`` after each object and once per iteration
-        (with the count of finished objects; for chunked input, of finished
-        chunks); raise in it to cancel.
+        ``callback(done, total)`` once per iteration and after each object:
+        the work done and the whole work, in object points (the running
+        objects' points count by the share of their expected iterations
+        done, so progress moves inside one large object); for chunked input,
+        finished and all chunks. Raise in it to cancel.
     chunks : int or tuple, optional
         Process a numpy input chunk by chunk (``dask.array`` chunks), each with
         a halo equal to the method's receptive field; the result is the same as

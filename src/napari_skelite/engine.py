@@ -142,6 +142,31 @@ def _pack(crops):
     return canvas, places
 
 
+def _expected_iterations(record, canvas, iterations, options) -> int:
+    """About how many iterations ``record`` takes on ``canvas`` (from its deepest point), capped by ``iterations``."""
+    depth = int(ndimage.distance_transform_cdt(np.pad(canvas, 1), metric="taxicab").max())
+    expected = max(1, int(record.iterations_for(canvas.ndim, depth, options)))
+    return expected if iterations is None else max(1, min(expected, int(iterations)))
+
+
+class _Ticks:
+    """A method's per-iteration ``tick``: reports work done as points, the running group's by its share of iterations.
+
+    ``callback(done, total)`` receives ``done`` = the points of finished objects
+    plus the running group's ``points`` times the share of its expected
+    iterations done (short of the whole until the group finishes).
+    """
+
+    def __init__(self, callback, done: int, points: int, total: int, expected: int):
+        self.callback, self.done, self.points, self.total, self.expected = callback, done, points, total, expected
+        self.calls = 0
+
+    def __call__(self):
+        share = min(self.calls, self.expected - 1) / self.expected
+        self.calls += 1
+        self.callback(self.done + int(self.points * share), self.total)
+
+
 def _compact_ids(arr):
     """Object ids (without 0) and the image relabelled ``1..n`` in the smallest unsigned dtype."""
     if arr.dtype.itemsize <= 2 or arr.dtype == bool:  # a lookup table is cheaper than sorting
@@ -178,7 +203,8 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
         chunk that holds them whole.
     """
     record = methods.get(method) if isinstance(method, str) else method
-    kw = record.resolve(options or {})
+    opts = record.resolve(options or {})
+    kw = dict(opts)
     arr = as_label_array(mask)
     out = np.zeros(arr.shape, output_dtype(arr))
     ids, compact = _compact_ids(arr)
@@ -190,12 +216,14 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
         boxes = ndimage.find_objects(compact)
         shapes = [_crop_shape(box) for box in boxes]
         check_memory(max(int(np.prod(sh)) for sh in shapes), record)
-        done = 0
+        sizes = np.bincount(compact.reshape(-1), minlength=len(ids) + 1)[1:] if callback is not None else None
+        total, done = (int(sizes.sum()), 0) if callback is not None else (0, 0)
         for group in _groups(shapes):
             crops = [_crop(compact, boxes[i], i + 1) for i in group]
-            if callback is not None:  # checked every iteration too, so a cancel is quick
-                kw["tick"] = lambda d=done: callback(d, len(ids))
             canvas, places = _pack([c for c, _ in crops])
+            if callback is not None:  # checked every iteration too, so a cancel is quick
+                kw["tick"] = _Ticks(callback, done, int(sizes[group].sum()), total,
+                                    _expected_iterations(record, canvas, iterations, opts))
             skel_all, steps_all = run(canvas, iterations=iterations, device=dev, return_steps=return_steps, **kw)
             for i, (crop, inner), place in zip(group, crops, places):
                 skel = skel_all[place]
@@ -205,9 +233,9 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
                     states = [st[place] for st in steps_all]
                     states[-1] = skel
                     per_object.append((ids[i], boxes[i], [st[inner] for st in states]))
-            done += len(group)
             if callback is not None:
-                callback(done, len(ids))
+                done += int(sizes[group].sum())
+                callback(done, total)
     if not return_steps:
         return out
     n = max((len(s) for _, _, s in per_object), default=1)

@@ -66,7 +66,7 @@ def test_compare_rows_and_cells_mark_what_not_to_trust():
     assert c.table_csv().splitlines()[0].startswith("method,")
 
 
-def test_progress_counts_iterations_inside_one_object():
+def test_progress_moves_inside_one_thick_object_and_ends_at_the_whole_work():
     import numpy as np
 
     from napari_skelite._napari.controller import Controller
@@ -76,5 +76,7 @@ def test_progress_counts_iterations_inside_one_object():
     seen = []
     m = np.zeros((30, 30), np.uint8)
     m[3:27, 3:27] = 1  # one thick object: many iterations, one object
-    c.run_job(m, {"method": "boolean"}, emit=lambda done, total: seen.append(c.iteration))
-    assert max(seen) >= 5
+    c.run_job(m, {"method": "boolean"}, emit=lambda done, total: seen.append((done, total)))
+    dones = [d for d, _ in seen]
+    assert len(set(dones)) >= 5 and dones == sorted(dones)
+    assert seen[-1] == (int(m.sum()), int(m.sum()))

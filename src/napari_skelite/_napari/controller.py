@@ -142,12 +142,10 @@ class Controller:
         self.cancel_event = threading.Event()
         self.last_rows: list[dict] = []
         self.started = 0.0
-        self.iteration = 0  # iterations of the running object(s), see callback
 
     # ----------------------------------------------------------------- jobs
     def start(self) -> None:
         self.cancel_event.clear()
-        self.iteration = 0
         self.started = time.perf_counter()
 
     def cancel(self) -> None:
@@ -161,16 +159,12 @@ class Controller:
     def callback(self, emit):
         """``callback(done, total)`` for :func:`napari_skelite.skeletonize`: checks Cancel, then ``emit``s progress.
 
-        Between two finished objects (or chunks) the engine calls it once per
-        iteration: :attr:`iteration` counts those calls, so progress moves
-        inside one large object too.
+        The engine calls it once per iteration with the work done in object
+        points (see :func:`napari_skelite.skeletonize`), so progress moves
+        inside one large object too; for chunked input it counts chunks.
         """
-        last = [None]
-
         def cb(done, total):
             self.check()
-            self.iteration = self.iteration + 1 if done == last[0] else 0
-            last[0] = done
             emit(done, total)
         return cb
 

@@ -71,7 +71,7 @@ class SkeletonizeWidget(QWidget):
         self.viewer = napari_viewer
         self._worker = None
         self._job_layer = None  # the input of the running job
-        self._unit = "objects"  # what the progress bar counts
+        self._unit = None  # what the progress bar counts (None: the share of the work)
         self._threshold_for = None  # the Image layer whose automatic threshold is shown
         self._table_for = None  # the layer the comparison table speaks of
         self._compare_layers = {}  # method -> the skeleton layer the comparison made
@@ -132,7 +132,7 @@ class SkeletonizeWidget(QWidget):
         row.addWidget(self.cancel_btn)
         form.addRow(row)
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m objects")
+        self.progress.setFormat("%p%")
         self.progress.setValue(0)
         form.addRow(self.progress)
         self.status = QLabel("")
@@ -274,7 +274,7 @@ class SkeletonizeWidget(QWidget):
     def running(self) -> bool:
         return self._worker is not None
 
-    def _start(self, func, on_done, label, unit="objects", layer=None):
+    def _start(self, func, on_done, label, unit=None, layer=None):
         from napari.qt.threading import create_worker
         from napari.utils.notifications import show_warning
 
@@ -284,7 +284,7 @@ class SkeletonizeWidget(QWidget):
         self.controller.start()
         self._job_layer = layer
         self._unit = unit
-        self.progress.setFormat(f"%v / %m {unit}")
+        self.progress.setFormat("%p%" if unit is None else f"%v / %m {unit}")
         self.progress.setRange(0, 0)
         self.status.setText(label)
         self.run_btn.setEnabled(False)
@@ -313,10 +313,10 @@ class SkeletonizeWidget(QWidget):
         return worker
 
     def _on_progress(self, done, total):
+        if self._unit is None:  # object points: shown as the share done (the counts can pass 2**31)
+            done, total = round(1000 * done / max(total, 1)), 1000
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        it = self.controller.iteration
-        self.progress.setFormat(f"%v / %m {self._unit}" + (f", iteration {it}" if it else ""))
 
     def cancel(self):
         """Stop the running job within one iteration."""
@@ -376,7 +376,8 @@ class SkeletonizeWidget(QWidget):
         emit = self._progress.changed.emit
         return self._start(lambda: self.controller.run_job(mask, opts, emit),
                            lambda result: self._add_result(layer, opts, result),
-                           f"running {opts['method']} on {layer.name}…", layer=layer)
+                           f"running {opts['method']} on {layer.name}…", layer=layer,
+                           unit="chunks" if is_dask_array(mask) else None)
 
     def _record_options(self, layer, opts) -> dict:
         """The options a skeleton layer keeps for its export's run record (and an Image's threshold)."""

@@ -53,6 +53,11 @@ def _never(options) -> bool:
     return False
 
 
+def _two_layers_per_iteration(ndim: int, depth: int, options) -> int:
+    # subfield thinning peels about two layers per iteration (4 or 8 passes), as local thinning's bands do
+    return -(-depth // 2)
+
+
 @dataclass(frozen=True)
 class Method:
     """Everything the rest of the package needs to know about one skeletonization method.
@@ -85,6 +90,9 @@ class Method:
         float tensors, differentiable; ``None``: not differentiable.
     uses_torch : bool
         Runs on a torch device; ``False``: always on the CPU.
+    iterations_for : callable
+        ``iterations_for(ndim, depth, options) -> int``: about how many iterations
+        an object of this city-block depth takes (progress is reported against it).
     """
 
     name: str
@@ -98,6 +106,7 @@ class Method:
     keeps_topology: Callable[[Mapping], bool] = _never
     soft_skeleton: Callable | None = None
     uses_torch: bool = True
+    iterations_for: Callable[[int, int, Mapping], int] = _two_layers_per_iteration
 
     def __post_init__(self):
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))

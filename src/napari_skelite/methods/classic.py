@@ -24,4 +24,5 @@ METHOD = register(Method(
     run=run,
     bytes_per_voxel=30,
     uses_torch=False,
+    iterations_for=lambda ndim, depth, options: 1,  # one call of scikit-image
 ))

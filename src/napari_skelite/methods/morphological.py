@@ -73,6 +73,7 @@ METHOD = register(Method(
     run=run,
     halo=_halo,
     needs_depth=lambda ndim, iterations, options: iterations is None,
+    iterations_for=lambda ndim, depth, options: depth,  # one erosion per iteration
     bytes_per_voxel=60,
     soft_skeleton=lambda x, iterations, options: soft_skeleton(x, 10 if iterations is None else iterations),
 ))
