@@ -63,3 +63,14 @@ def test_scaling_series_keep_the_radius_or_the_object_volume_fixed():
     assert max(sizes) < 1.3 * min(sizes)  # about the same object volume at every radius
     voxels = [x for x, _ in s["voxels"]]
     assert voxels == sorted(voxels) and len(set(int(img.max()) for _, img in s["voxels"])) == len(voxels)
+
+
+def test_output_comparison_reports_a_changed_skeleton(tmp_path, capsys):
+    same = load_benchmark("same_outputs")
+    a = {"case|boolean|[]": np.zeros((3, 3), np.uint8)}
+    np.savez(tmp_path / "a.npz", **a)
+    np.savez(tmp_path / "b.npz", **a)
+    assert same.compare(tmp_path / "a.npz", tmp_path / "b.npz") == 0
+    np.savez(tmp_path / "c.npz", **{"case|boolean|[]": np.eye(3, dtype=np.uint8)})
+    assert same.compare(tmp_path / "a.npz", tmp_path / "c.npz") == 1
+    assert "differs: case|boolean|[] (3 points)" in capsys.readouterr().out
