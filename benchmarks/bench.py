@@ -107,6 +107,7 @@ def main(argv=None):
     p.add_argument("--inputs", choices=["vessels", "workloads", "all"], default="vessels")
     p.add_argument("--small", action="store_true", help="the workloads at smaller sizes (seconds)")
     p.add_argument("--load", action="store_true", help="time with another process busy on one core")
+    p.add_argument("--match", default=None, help="only the inputs whose name contains this text")
     p.add_argument("--device", default="cpu")
     p.add_argument("--skip-dense", action="store_true", help="skip the dense Skelite reference (slow on CPU)")
     p.add_argument("--dask", default=None, metavar="D,H,W",
@@ -151,6 +152,8 @@ def main(argv=None):
     summary = []
     vessels = set(inputs(Path(a.shared), False, "vessels")) if a.inputs != "workloads" else set()
     for name, mask in inputs(Path(a.shared), a.large, a.inputs, a.small).items():
+        if a.match and a.match not in name:
+            continue
         times = {}
         for label, method, extra in variants:
             kw = dict(extra)

@@ -1,6 +1,7 @@
-"""How fast a Cancel acts, and how often progress moves, on a 160^3 volume of 49 labels.
+"""How fast a Cancel acts, and how often progress moves, on a 160^3 volume of 49 labels or one thick cube.
 
-    python benchmarks/cancel.py [--side 160] [--after 3] [--threads 2]
+    python benchmarks/cancel.py [--side 160] [--after 3] [--threads auto]
+    python benchmarks/cancel.py --cube 256      # one filled cube: the longest iterations
 
 For each method, skeletonize runs in a thread with the callback the widget
 uses; Cancel is pressed ``--after`` seconds in. Prints the time from the press
@@ -67,13 +68,20 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--side", type=int, default=160)
     p.add_argument("--after", type=float, default=3.0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", default="auto", help="'auto' (the library's choice) or a torch thread count")
+    p.add_argument("--cube", type=int, default=None, metavar="SIDE", help="instead: one filled cube of this side")
     a = p.parse_args(argv)
     import torch
 
-    torch.set_num_threads(a.threads)
-    labels = volume(a.side)
-    print(f"{a.side}^3, {len(np.unique(labels)) - 1} labels, {int((labels > 0).sum()):,} foreground voxels; "
+    if a.threads != "auto":
+        torch.set_num_threads(int(a.threads))
+    if a.cube:
+        labels = np.zeros((a.cube,) * 3, np.uint8)
+        labels[4:-4, 4:-4, 4:-4] = 1
+    else:
+        labels = volume(a.side)
+    side = a.cube or a.side
+    print(f"{side}^3, {len(np.unique(labels)) - 1} labels, {int((labels > 0).sum()):,} foreground voxels; "
           f"Cancel pressed after {a.after:g} s")
     print("| method | Cancel to return (s) | longest gap between progress calls (s) |\n|---|---|---|")
     for name, method, options in (("boolean", "boolean", {}), ("local", "local", {}),

@@ -85,7 +85,7 @@ def _cut_faces(box, shape, cut_axes):
     return cut
 
 
-_PACK_SIDE = {2: 64, 3: 32}  # objects whose crop fits in this side are thinned together
+_PACK_SIDE = {2: 256, 3: 64}  # objects whose crop fits in this side are thinned together
 _PACK_VOXELS = 2**20           # largest canvas of packed objects
 _PACK_GAP = 4                  # background between packed crops: more than any method reads across
 

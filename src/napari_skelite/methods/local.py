@@ -111,8 +111,9 @@ def _pass(grid, flat, cand, order, mark=None):
     p[cand] = False
     if grid.ndim == 2:
         ok = _table_2d(order, str(flat.device))[(xc << 8) | (pc & xc)]
-    else:
-        ok = _deletable(xc, pc, 3, order)
+    else:  # 2**52 pairs: no table; each distinct (object, candidate) pair is evaluated once
+        pairs, inverse = torch.unique((xc << 26) | (pc & xc & _earlier(3, order)), return_inverse=True)
+        ok = _deletable(pairs >> 26, pairs & ((1 << 26) - 1), 3, order)[inverse]
     return cand[ok]
 
 

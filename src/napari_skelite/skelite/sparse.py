@@ -23,6 +23,7 @@ import torch
 from scipy import ndimage
 
 from ..topology import Grid
+from ..topology.grid import gather, near
 from ..topology.thinning import thin_at
 from .network import Skelite
 
@@ -168,16 +169,19 @@ class _Channels:
 
     def at(self, where) -> torch.Tensor:
         """``(..., 3)`` float: the band (depth ``2k - 1`` or ``2k``), ``C`` (depth ``> 2k - 2``) and ``S``."""
-        d = self.depth[where]
+        if isinstance(where, slice):
+            d, s = self.depth[where], self.s[where]
+        else:
+            d, s = gather(self.depth, where), gather(self.s, where)
         c = d >= 2 * self.k - 1
         band = c & (d <= 2 * self.k)
-        return torch.stack([band.to(self.s.dtype), c.to(self.s.dtype), self.s[where]], -1)
+        return torch.stack([band.to(s.dtype), c.to(s.dtype), s], -1)
 
     def codes(self, where) -> torch.Tensor:
         """int64 codes of the three channels at ``where``: equal codes, equal channel values."""
-        d = self.depth[where]
+        d = gather(self.depth, where)
         cls = (d >= 2 * self.k - 1).long() + (d > 2 * self.k).long()  # 0 outside C, 1 band, 2 deeper
-        bits = self.s[where].view(torch.int32).long() & 0xFFFFFFFF
+        bits = gather(self.s, where).view(torch.int32).long() & 0xFFFFFFFF
         return cls | (bits << 2)
 
 
@@ -202,14 +206,12 @@ def _gathered_logits(channels, points, layers, window, grid, index):
     p0, p1, p2 = (p.to(itype) for p in points)
     offs = window.to(itype)
 
-    def near(blk):
-        return (blk[:, None] + offs[None]).long()
-
     def previous(table):
-        return lambda blk: index[near(blk)].long(), lambda rep, codes: table[codes]
+        return (lambda blk: gather(index, near(blk, offs)).long(),
+                lambda rep, codes: table.index_select(0, codes.reshape(-1)).view(codes.shape + table.shape[1:]))
 
-    h1, ids1 = _conv_unique(p2, lambda blk: channels.codes(near(blk)),
-                            lambda rep, codes: channels.at(near(rep)), conv1)
+    h1, ids1 = _conv_unique(p2, lambda blk: channels.codes(near(blk, offs)),
+                            lambda rep, codes: channels.at(near(rep, offs)), conv1)
     index[p2.long()] = ids1.to(itype)
     h2, ids2 = _conv_unique(p1, *previous(h1), conv2)
     index[p2.long()] = 0

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..topology import Grid, simple_point_lut
+from ..topology.grid import gather, near
 from ..topology.border import BorderPoints
 from ..topology.iterate import iteration_numbers
 
@@ -152,7 +153,7 @@ def _passes(mask: torch.Tensor, decide, iterations=None, tick=None) -> Iterator[
     for k in iteration_numbers(iterations, tick):
         changed = False
         border = pool.border()
-        nbr = flat[border[:, None] + grid.offsets[None, :]].sum(1)
+        nbr = gather(flat, near(border, grid.offsets)).sum(1)
         end[end_at] = False
         end_at = border[nbr <= 1]
         end[end_at] = True

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .grid import Grid
+from .grid import Grid, gather, near
 
 __all__ = ["BorderPoints"]
 
@@ -42,7 +42,7 @@ class BorderPoints:
         self.parity = grid.parity_of(self.points)
 
     def _on_border(self, where: torch.Tensor) -> torch.Tensor:
-        return (~self.flat[where[:, None] + self.grid.face_offsets[None, :]]).any(1)
+        return (~gather(self.flat, near(where, self.grid.face_offsets))).any(1)
 
     def border(self, subfield: int | None = None) -> torch.Tensor:
         """Flat indices (ascending) of the pool's points that are foreground border points now.

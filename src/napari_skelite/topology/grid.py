@@ -7,7 +7,21 @@ from functools import cached_property, lru_cache
 import numpy as np
 import torch
 
-__all__ = ["Grid", "neighbour_offsets"]
+__all__ = ["Grid", "neighbour_offsets", "gather", "near"]
+
+
+def gather(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``values[index]`` for a 1D ``values`` and an index tensor of any shape, by ``index_select``.
+
+    The same result as advanced indexing, about twice as fast on the CPU for
+    the (points, neighbours) index arrays the thinning loops gather.
+    """
+    return values.index_select(0, index.reshape(-1)).view(index.shape)
+
+
+def near(points: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """``(len(points), len(offsets))`` flat positions ``points[i] + offsets[j]``."""
+    return points[:, None] + offsets[None, :]
 
 @lru_cache(maxsize=None)
 def neighbour_offsets(ndim: int) -> tuple[tuple[int, ...], ...]:
@@ -65,9 +79,9 @@ class Grid:
 
     def codes(self, flat, where):
         """Neighbourhood codes of ``flat`` (bool, padded, flattened) at the flat positions ``where``."""
-        nb = flat[where[:, None] + self.offsets[None, :]].long()
+        nb = gather(flat, near(where, self.offsets)).long()
         return (nb << self.bits).sum(1)
 
     def erode(self, flat, where):
         """Cross erosion of ``flat`` at ``where`` (foreground points): which keep all face neighbours."""
-        return flat[where[:, None] + self.face_offsets[None, :]].all(1)
+        return gather(flat, near(where, self.face_offsets)).all(1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from .border import BorderPoints
-from .grid import Grid
+from .grid import Grid, gather, near
 from .iterate import iteration_numbers
 from .simple import is_simple, simple_point_lut
 
@@ -138,7 +138,7 @@ def _subfield_passes(grid, flat, candidates, *, iterations=None, tick=None, dire
         for i, (face, sub) in enumerate(passes):
             if sub == 0:  # end points: once per iteration, or per directional pass
                 border = pool.border()
-                nbr = flat[border[:, None] + grid.offsets[None, :]].sum(1)
+                nbr = gather(flat, near(border, grid.offsets)).sum(1)
                 end[end_at] = False
                 end_at = border[nbr <= 1]
                 end[end_at] = True
