@@ -35,8 +35,7 @@ class BorderPoints:
         if self.proposed:
             self.points = candidates[flat[candidates]]
         else:
-            fg = torch.nonzero(flat).squeeze(1)
-            self.points = fg[self._on_border(fg)]
+            self.points = _border_points(grid, flat)
             self.member = torch.zeros_like(flat)
             self.member[self.points] = True
         self.parity = grid.parity_of(self.points)
@@ -67,4 +66,23 @@ class BorderPoints:
             self.member[new] = True
             self.points, order = torch.sort(torch.cat([self.points, new]))
             self.parity = torch.cat([self.parity, self.grid.parity_of(new)])[order]
+
+
+def _border_points(grid: Grid, flat: torch.Tensor) -> torch.Tensor:
+    """Flat indices (ascending) of the foreground points of ``flat`` with a background face neighbour.
+
+    Evaluated on shifted views of the padded volume: a few bool volumes of
+    memory, not a neighbour list per foreground point.
+    """
+    vol = flat.view(grid.shape)
+    core = (slice(1, -1),) * grid.ndim
+    inside = vol[core].clone()  # foreground points whose face neighbours are all foreground
+    for axis in range(grid.ndim):
+        for step in (-1, 1):
+            shifted = [slice(1, -1)] * grid.ndim
+            shifted[axis] = slice(1 + step, grid.shape[axis] - 1 + step)
+            inside &= vol[tuple(shifted)]
+    border = torch.zeros_like(vol)
+    border[core] = vol[core] & ~inside
+    return torch.nonzero(border.view(-1)).squeeze(1)
 
