@@ -57,3 +57,4 @@ def test_an_unknown_method_lists_the_known_ones():
 def test_every_record_says_whether_it_keeps_the_topology():
     kept = {r.name: r.keeps_topology(r.resolve({})) for r in methods.methods()}
     assert kept == {"skelite": True, "boolean": True, "local": True, "morphological": False, "classic": False}
+
