@@ -29,10 +29,7 @@ def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", itera
         number of dimensions, so the time is that of a warm call: loading
         weights, building lookup tables and the first call into torch
         are not counted (they made Skelite's first 2D time about 20x its
-        steady time). In 3D the simple-point table is filled lazily for the
-        neighbourhood codes an image contains, so a new volume's first run
-        still pays for its own codes (``napari-skelite build-table`` removes
-        that cost).
+        steady time).
     device, iterations, callback, check_labels
         As for :func:`napari_skelite.skeletonize` (the input is checked once).
     **options

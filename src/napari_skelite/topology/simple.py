@@ -8,9 +8,11 @@ the characterisation by topological numbers (Bertrand & Malandain): in 3D with
 
 The test is evaluated on the neighbourhood configuration encoded as an integer
 (bit ``p`` set when neighbour ``p`` is foreground) and stored in a lookup table:
-the full 2D table has 256 entries; the 3D table has ``2**26`` entries and is
-filled lazily, so only configurations that actually occur are ever computed.
-Everything is a torch tensor operation, so it runs on CPU, CUDA and MPS.
+the full 2D table has 256 entries; the complete 3D table (``2**26`` entries)
+ships with the package, and without it the entries are filled as codes occur.
+The topological numbers are flood fills over the 3x3(x3) cube as bit shifts
+of integer codes. Everything is a torch tensor operation, so it runs on CPU,
+CUDA and MPS.
 """
 from __future__ import annotations
 
