@@ -143,6 +143,7 @@ def main(argv=None):
         ("skelite dense", "skelite", {"dense": True, "guard": False}),
         ("skelite paper", "skelite", {"variant": "paper", "guard": False}),
         ("skelite paper + guard", "skelite", {"variant": "paper", "guard": True}),
+        ("skelite subfield 2D + guard", "skelite", {"variant": "subfield", "guard": True}),
         ("morphological", "morphological", {}),
     ]
     from napari_skelite.methods.skelite import variant_of
@@ -164,6 +165,8 @@ def main(argv=None):
                 continue  # the dense reference is the paper variant's, timed on the vessel inputs
             if label.startswith("skelite paper") and (mask.ndim == 2 or not default_weights_path(3, "paper").is_file()):
                 continue  # in 2D the default network is the paper variant
+            if label.startswith("skelite subfield") and (mask.ndim == 3 or not default_weights_path(2, "subfield").is_file()):
+                continue  # in 3D the default network is the subfield variant
             dense = kw.pop("dense", False)
             run = _runner(method, dense, threads)
             # warm-up (weights, tables), which also gives the iteration count

@@ -10,7 +10,8 @@ def test_benchmark_prints_a_row_per_input_and_method(monkeypatch, capsys):
     bench.main(["--repeat", "1", "--threads", "1"])
     rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| tiny")]
     assert [r.split("|")[2].strip() for r in rows[:-1]] == [
-        "classic", "boolean", "local", "skelite", "skelite + guard", "skelite dense", "morphological"]
+        "classic", "boolean", "local", "skelite", "skelite + guard", "skelite dense", "skelite subfield 2D + guard",
+        "morphological"]
     ratios = [float(v) for v in rows[-1].split("|")[2:5]]  # the summary row: all three ratios measured
     assert all(r > 0 for r in ratios)
 
@@ -31,7 +32,7 @@ def test_benchmark_with_a_busy_core_names_the_load_and_times_every_method(monkey
     bench.main(["--repeat", "1", "--load", "--skip-dense"])
     out = capsys.readouterr().out
     assert "one core busy" in out.splitlines()[0]
-    assert len([r for r in out.splitlines() if r.startswith("| tiny")]) == 7  # 6 methods and the summary
+    assert len([r for r in out.splitlines() if r.startswith("| tiny")]) == 8  # 7 variants and the summary
 
 
 def test_a_busy_core_is_a_running_process_only_inside_the_block():
