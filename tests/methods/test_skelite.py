@@ -81,3 +81,12 @@ def test_guard_leaves_a_one_point_thick_skeleton_of_a_thick_bar(random_weights):
     m[5:25, 5:35] = True
     s = skeletonize(m, "skelite", weights=random_weights[2], guard=True)
     assert thinness(s) == 0 and betti_numbers(s) == (1, 0)
+
+
+def test_the_shipped_2d_subfield_network_gives_the_boolean_skeleton():
+    from napari_skelite.synthetic import bezier_tree
+
+    m = bezier_tree((96, 96), 6, (1.0, 6.0), seed=11)
+    for guard in (False, True):
+        np.testing.assert_array_equal(skeletonize(m, "skelite", variant="subfield", guard=guard),
+                                      skeletonize(m, "boolean"))
