@@ -74,13 +74,13 @@ def _earlier(ndim: int, order: str) -> int:
     return bits
 
 
+_BYTE_COUNTS = torch.tensor([bin(i).count("1") for i in range(256)])
+
+
 def _popcount(x: torch.Tensor) -> torch.Tensor:
-    n = torch.zeros_like(x)
-    v = x.clone()
-    while bool((v != 0).any()):
-        n += v & 1
-        v >>= 1
-    return n
+    """Set bits of each non-negative code below 2**32, four byte lookups."""
+    counts = _BYTE_COUNTS.to(x.device)
+    return sum(counts[(x >> shift) & 255] for shift in (0, 8, 16, 24))
 
 
 def _deletable(codes: torch.Tensor, p_codes: torch.Tensor, ndim: int, order: str) -> torch.Tensor:
@@ -113,7 +113,8 @@ def _pass(grid, flat, cand, order, mark=None):
         ok = _table_2d(order, str(flat.device))[(xc << 8) | (pc & xc)]
     else:  # 2**52 pairs: no table; each distinct (object, candidate) pair is evaluated once
         pairs, inverse = torch.unique((xc << 26) | (pc & xc & _earlier(3, order)), return_inverse=True)
-        ok = _deletable(pairs >> 26, pairs & ((1 << 26) - 1), 3, order)[inverse]
+        ok = torch.cat([_deletable(chunk >> 26, chunk & ((1 << 26) - 1), 3, order)
+                        for chunk in pairs.split(1 << 16)])[inverse]  # bounded (M, 26) temporaries
     return cand[ok]
 
 

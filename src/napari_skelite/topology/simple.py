@@ -165,15 +165,27 @@ def is_p_simple(codes, p_codes, ndim: int):
     p = p_codes.to(torch.int64) & x
     kept = x & ~p
     ok = _t_foreground_one(kept, ndim) & _t_background_one(x, ndim)
+    bits, masks, face_bits, square_a, square_b = _p_simple_arrays(ndim, x.device)
+    # every candidate neighbour q keeps a non-candidate object point adjacent to both: (M, n) at once
+    candidate = (p[:, None] >> bits[None]) & 1 == 1
+    ok &= ~(candidate & ((kept[:, None] & masks[None]) == 0)).any(1)
+    # every face-adjacent candidate spans a unit square with two background points
     bg = ~x
-    for q, c in enumerate(common):
-        ok &= (((p >> q) & 1) == 0) | ((kept & c) != 0)
-    for f in faces:
-        square = torch.zeros_like(ok)
-        for g, t in squares[f]:
-            square |= (((bg >> g) & (bg >> t)) & 1).bool()
-        ok &= (((p >> f) & 1) == 0) | square
+    square = (((bg[:, None] >> square_a[None]) & (bg[:, None] >> square_b[None])) & 1).view(len(x), len(face_bits), -1)
+    face_candidate = (p[:, None] >> face_bits[None]) & 1 == 1
+    ok &= ~(face_candidate & ~square.any(2).bool()).any(1)
     return ok
+
+
+@lru_cache(maxsize=None)
+def _p_simple_arrays(ndim: int, device):
+    """:func:`_p_simple_tables` as tensors: neighbour bits, their common masks, face bits, square corners."""
+    import torch
+
+    common, faces, squares = _p_simple_tables(ndim)
+    as_t = lambda v: torch.as_tensor(v, dtype=torch.int64, device=device)  # noqa: E731
+    return (as_t(list(range(len(common)))), as_t(common), as_t(faces),
+            as_t([g for f in faces for g, _ in squares[f]]), as_t([t for f in faces for _, t in squares[f]]))
 
 
 def full_table_path() -> Path:
