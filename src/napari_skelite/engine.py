@@ -28,25 +28,6 @@ def _crop_bounds(box):
     return [(b.start - _MARGIN) // 2 * 2 for b in box], [b.stop + _MARGIN for b in box]
 
 
-def _crop(compact, box, index):
-    """Binary crop of object ``index`` with a background margin of ``_MARGIN`` (or one more).
-
-    The crop starts at an even image coordinate (padding with background
-    beyond the border), so the subfield parities of the Boolean method are
-    those of the whole image and per-object results equal whole-image ones.
-
-    Returns
-    -------
-    crop : bool array; inner : slices of ``crop`` that correspond to ``box``
-    """
-    lo, hi = _crop_bounds(box)
-    src = tuple(slice(max(a, 0), min(z, n)) for a, z, n in zip(lo, hi, compact.shape))
-    pad = [(s.start - a, z - s.stop) for s, a, z in zip(src, lo, hi)]
-    crop = np.pad(compact[src] == index, pad)
-    inner = tuple(slice(b.start - a, b.stop - a) for b, a in zip(box, lo))
-    return crop, inner
-
-
 def _keep_lost_objects(mask, skel, cut=None):
     """Represent each component a method erased entirely by its most central point.
 
@@ -54,6 +35,9 @@ def _keep_lost_objects(mask, skel, cut=None):
     thinning deletes some flat objects; every object keeps at least one point.
     Components that meet ``cut`` (a bool array of ``mask``'s shape: the faces
     where a chunk cuts the image) are left to the chunk that holds them whole.
+    ``mask`` may be a canvas of packed crops: their components never touch,
+    and each lost one gets the point it would get alone (first of the deepest
+    in raster order). ``skel`` is changed in place and returned.
     """
     structure = np.ones((3,) * mask.ndim, bool)
     lab, n = ndimage.label(mask, structure)
@@ -64,11 +48,22 @@ def _keep_lost_objects(mask, skel, cut=None):
     if cut is not None and lost.size:
         lost = np.setdiff1d(lost, lab[cut & mask])
     if lost.size:
-        dist = ndimage.distance_transform_cdt(mask, "taxicab")
-        for i in lost:
-            pos = ndimage.maximum_position(dist, lab, i)
-            skel[pos] = True
+        deepest = _first_deepest(ndimage.distance_transform_cdt(mask, "taxicab"), lab, lost)
+        skel[np.unravel_index(deepest, skel.shape)] = True
     return skel
+
+
+def _first_deepest(dist, lab, which):
+    """Flat index, per label in ``which``, of its first point (raster order) of the largest ``dist``.
+
+    What ``ndimage.maximum_position`` gives for one label at a time, for all
+    labels in one pass over their points.
+    """
+    points = np.flatnonzero(np.isin(lab, which))
+    labels, depth = lab.reshape(-1)[points], dist.reshape(-1)[points]
+    order = np.lexsort((points, -depth, labels))  # by label, deepest first, then raster order
+    first = np.r_[True, labels[order][1:] != labels[order][:-1]]
+    return points[order][first]
 
 
 def _cut_faces(box, shape, cut_axes):
@@ -116,30 +111,50 @@ def _groups(shapes):
     return groups
 
 
-def _pack(crops):
-    """Place crops side by side along the last axis, at even offsets with background gaps.
+def _canvas(compact, boxes, group, shapes, cut_axes=()):
+    """The objects of ``group`` cut out of ``compact`` onto one canvas, side by side along the last axis.
 
-    Every method only reads a few points across, so each crop's result on the
-    canvas equals its result alone (tested); subfield parities are kept.
+    Each object's crop (its box plus a background margin of ``_MARGIN`` or
+    one more, starting at an even image coordinate, background beyond the
+    image border) sits at an even offset with background gaps between
+    crops. Every method only reads a few points across, so each crop's
+    result on the canvas equals its result alone (tested); subfield parities
+    are kept.
 
     Returns
     -------
-    canvas : bool array; places : list of slices, one per crop
+    canvas : bool array
+    places : list of slice tuples, each object's crop on the canvas
+    inners : list of slice tuples, each object's box on the canvas
+    cut : bool array like ``canvas`` or None, the image faces along ``cut_axes`` inside the crops
     """
-    if len(crops) == 1:
-        return crops[0], [tuple(slice(None) for _ in crops[0].shape)]
-    cross = tuple(max(c.shape[a] for c in crops) for a in range(crops[0].ndim - 1))
-    starts, pos = [], 0
-    for c in crops:
-        starts.append(pos)
-        pos += c.shape[-1] + c.shape[-1] % 2 + _PACK_GAP
-    canvas = np.zeros(cross + (pos,), bool)
-    places = []
-    for c, x0 in zip(crops, starts):
-        place = tuple(slice(0, n) for n in c.shape[:-1]) + (slice(x0, x0 + c.shape[-1]),)
-        canvas[place] = c
-        places.append(place)
-    return canvas, places
+    crops = [shapes[i] for i in group]
+    ndim = len(crops[0])
+    if len(group) == 1:
+        starts, cross, length = [0], crops[0][:-1], crops[0][-1]
+    else:
+        cross = tuple(max(c[a] for c in crops) for a in range(ndim - 1))
+        starts, length = [], 0
+        for c in crops:
+            starts.append(length)
+            length += c[-1] + c[-1] % 2 + _PACK_GAP
+    canvas = np.zeros(cross + (length,), bool)
+    cut = None
+    places, inners = [], []
+    for i, x0, sh in zip(group, starts, crops):
+        box = boxes[i]
+        lo, hi = _crop_bounds(box)
+        offset = [0] * (ndim - 1) + [x0]
+        src = tuple(slice(max(a, 0), min(z, n)) for a, z, n in zip(lo, hi, compact.shape))
+        dst = tuple(slice(o + s_.start - a, o + s_.stop - a) for o, s_, a in zip(offset, src, lo))
+        np.equal(compact[src], i + 1, out=canvas[dst])
+        places.append(tuple(slice(o, o + n) for o, n in zip(offset, sh)))
+        inners.append(tuple(slice(o + b.start - a, o + b.stop - a) for o, b, a in zip(offset, box, lo)))
+        faces = _cut_faces(box, compact.shape, cut_axes) if cut_axes else None
+        if faces is not None:
+            cut = np.zeros_like(canvas) if cut is None else cut
+            cut[places[-1]] |= faces
+    return canvas, places, inners, cut
 
 
 def _expected_iterations(record, canvas, iterations, options) -> int:
@@ -169,8 +184,13 @@ class _Ticks:
 
 def _compact_ids(arr):
     """Object ids (without 0) and the image relabelled ``1..n`` in the smallest unsigned dtype."""
-    if arr.dtype.itemsize <= 2 or arr.dtype == bool:  # a lookup table is cheaper than sorting
+    small = arr.dtype.itemsize <= 2 or arr.dtype == bool
+    if not small and arr.dtype.kind in "iu" and arr.size:  # ids that fit a table no larger than the image
+        lo, hi = int(arr.min()), int(arr.max())
+        small = lo >= 0 and hi < max(2**16, 2 * arr.size)
+    if small:  # a lookup table is cheaper than sorting
         codes = arr.view(np.uint8) if arr.dtype == bool else arr
+        codes = codes.astype(np.int64) if codes.dtype == np.uint64 else codes  # bincount takes no uint64
         present = np.bincount(codes.reshape(-1), minlength=2) > 0
         present[0] = False
         ids = np.flatnonzero(present).astype(arr.dtype)
@@ -219,20 +239,18 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
         sizes = np.bincount(compact.reshape(-1), minlength=len(ids) + 1)[1:] if callback is not None else None
         total, done = (int(sizes.sum()), 0) if callback is not None else (0, 0)
         for group in _groups(shapes):
-            crops = [_crop(compact, boxes[i], i + 1) for i in group]
-            canvas, places = _pack([c for c, _ in crops])
+            canvas, places, inners, cut = _canvas(compact, boxes, group, shapes, cut_axes)
             if callback is not None:  # checked every iteration too, so a cancel is quick
                 kw["tick"] = _Ticks(callback, done, int(sizes[group].sum()), total,
                                     _expected_iterations(record, canvas, iterations, opts))
             skel_all, steps_all = run(canvas, iterations=iterations, device=dev, return_steps=return_steps, **kw)
-            for i, (crop, inner), place in zip(group, crops, places):
-                skel = skel_all[place]
-                skel = _keep_lost_objects(crop, skel, _cut_faces(boxes[i], compact.shape, cut_axes))
-                out[boxes[i]][skel[inner]] = ids[i]
+            skel_all = _keep_lost_objects(canvas, np.array(skel_all, bool), cut)
+            for i, place, inner in zip(group, places, inners):
+                out[boxes[i]][skel_all[inner]] = ids[i]
                 if return_steps:
-                    states = [st[place] for st in steps_all]
-                    states[-1] = skel
-                    per_object.append((ids[i], boxes[i], [st[inner] for st in states]))
+                    states = [st[inner] for st in steps_all]
+                    states[-1] = skel_all[inner]
+                    per_object.append((ids[i], boxes[i], states))
             if callback is not None:
                 done += int(sizes[group].sum())
                 callback(done, total)
