@@ -38,13 +38,13 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from ..topology import Grid, is_p_simple, neighbour_offsets
+from ..topology.depth import depth_order
 from ._registry import Method, register
 from ._torch import thin_numpy
 
-__all__ = ["thin", "step", "depth_order", "run", "PASSES", "METHOD"]
+__all__ = ["thin", "step", "run", "PASSES", "METHOD"]
 
 #: per dimension: (depth layers, order) of the passes of every iteration; layer "a"
 #: is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd"/"cfwd" are raster orders (see ``_earlier``)
@@ -118,31 +118,6 @@ def _pass(grid, flat, cand, order, mark=None):
     return cand[ok]
 
 
-def depth_order(flat: torch.Tensor, shape) -> tuple[torch.Tensor, torch.Tensor]:
-    """The foreground points of ``flat`` sorted by city-block depth, and where each depth starts.
-
-    ``flat``: the padded, flattened bool state of an array of (padded) ``shape``,
-    whose zero border counts as background. A point's depth is its city-block
-    distance to the background, so the points ``c`` that ``k`` cross erosions
-    keep are those of depth ``> k``: the band of iteration ``k`` is read off
-    the order instead of eroding the whole array twice per iteration.
-
-    Returns
-    -------
-    points : (N,) int64 flat indices, by ascending depth (ascending index within a depth)
-    starts : (max depth + 2,) int64; ``points[starts[d]:starts[d + 1]]`` have depth ``d``
-    """
-    mask = flat.reshape(shape).cpu().numpy()
-    depth = ndimage.distance_transform_cdt(mask, metric="taxicab").reshape(-1)
-    where = np.flatnonzero(depth)
-    d = depth[where]
-    order = np.argsort(d, kind="stable")
-    counts = np.bincount(d, minlength=1)
-    starts = np.concatenate([[0, 0], np.cumsum(counts[1:])])
-    return (torch.as_tensor(where[order], device=flat.device),
-            torch.as_tensor(starts, device=flat.device))
-
-
 def step(state: torch.Tensor, unjudged: torch.Tensor):
     """One iteration: judge the band of ``unjudged`` (its two outer depth layers).
 
@@ -205,7 +180,7 @@ def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: boo
     grid = Grid(binary.shape, binary.device)
     flat = torch.nn.functional.pad(binary, (1, 1) * nd).reshape(-1).clone()
     # the same iterations as repeated step() calls, with the bands read off the depth order
-    points, starts = depth_order(flat, grid.shape)
+    _, points, starts = depth_order(binary.cpu().numpy(), device=binary.device)
     deepest = len(starts) - 2
     mark = torch.zeros_like(flat)
     unpad = tuple(slice(1, -1) for _ in range(nd))

@@ -16,47 +16,16 @@ iteration touches the whole volume.
 """
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
 import torch
-from scipy import ndimage
 
 from ..topology import Grid
 from ..topology.grid import gather, near
+from ..topology.depth import depth_order
 from ..topology.thinning import thin_at
 from .network import Skelite
+from .subfield import _window_offsets
 
 __all__ = ["sparse_iterate"]
-
-
-def _window(grid: Grid) -> torch.Tensor:
-    """Flat offsets of the full 3x3(x3) window in raster order (the convolution kernels' order)."""
-    offs = np.array(list(itertools.product((-1, 0, 1), repeat=grid.ndim)))
-    return torch.as_tensor(offs @ grid.strides, device=grid.device)
-
-
-def _depth_order(mask: np.ndarray, outside: float, grid: Grid):
-    """City-block depth of ``mask`` (padded by one with zeros, flattened) and its points sorted by depth.
-
-    ``outside`` is the value the erosions assume beyond the border (1: the
-    border does not erode). Returns ``(depth, points, starts)``: ``depth`` an
-    int32 tensor over the padded volume, ``points`` the foreground points'
-    flat indices by ascending depth, ``points[starts[d]:starts[d + 1]]`` of depth ``d``.
-    """
-    src = mask if outside else np.pad(mask, 1)
-    if outside and mask.all():  # no background anywhere: no erosion ever removes a point
-        depth = np.zeros(mask.shape, np.int32)
-    else:
-        depth = ndimage.distance_transform_cdt(src, metric="taxicab").astype(np.int32)
-        depth = depth if outside else depth[(slice(1, -1),) * mask.ndim]
-    depth = np.pad(depth, 1).reshape(-1)
-    where = np.flatnonzero(depth)
-    order = np.argsort(depth[where], kind="stable")
-    counts = np.bincount(depth[where], minlength=1)
-    starts = np.concatenate([[0, 0], np.cumsum(counts[1:])])
-    dev = grid.device
-    return torch.as_tensor(depth, device=dev), torch.as_tensor(where[order], device=dev), starts
 
 
 def _dilated(points: torch.Tensor, window: torch.Tensor, inside: torch.Tensor, mark: torch.Tensor) -> torch.Tensor:
@@ -67,8 +36,7 @@ def _dilated(points: torch.Tensor, window: torch.Tensor, inside: torch.Tensor, m
     """
     if not points.numel():
         return points
-    near = (points[:, None] + window[None]).reshape(-1)
-    mark[near] = True
+    mark[near(points, window).reshape(-1)] = True
     lo, hi = int(points[0]) + int(window[0]), int(points[-1]) + int(window[-1]) + 1
     out = torch.nonzero(mark[lo:hi]).squeeze(1) + lo
     mark[out] = False
@@ -125,9 +93,9 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     shape = tuple(x.shape[2:])
     layers = _matrices(model.net.convs, dtype)
     grid = Grid(shape, x.device)
-    window = _window(grid)
+    window = _window_offsets(grid)
     binary = x[0, 0] > 0.5
-    depth, points, starts = _depth_order(binary.cpu().numpy(), model.outside, grid)
+    depth, points, starts = depth_order(binary.cpu().numpy(), outside=bool(model.outside), device=x.device)
     deepest = len(starts) - 2
     core = (slice(1, -1),) * nd
     pad = lambda t: torch.nn.functional.pad(t, (1, 1) * nd).reshape(-1)  # noqa: E731

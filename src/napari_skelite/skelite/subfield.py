@@ -41,10 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..topology import Grid, simple_point_lut
-from ..topology.grid import gather, near
-from ..topology.border import BorderPoints
-from ..topology.iterate import iteration_numbers
+from ..topology import Grid
+from ..topology.thinning import subfield_passes
 
 __all__ = ["SubfieldNet", "subfield_iterate", "subfield_thin", "pass_inputs", "teacher_passes", "ARCHITECTURE"]
 
@@ -146,31 +144,13 @@ def _passes(mask: torch.Tensor, decide, iterations=None, tick=None) -> Iterator[
     """
     grid = Grid(tuple(mask.shape), mask.device)
     flat = F.pad(mask.bool(), (1, 1) * grid.ndim).reshape(-1).clone()
-    lut = simple_point_lut(grid.ndim, mask.device)
-    pool = BorderPoints(grid, flat, None)  # only border points can go: the work follows the border
-    end = torch.zeros_like(flat)
-    end_at = pool.points[:0]
-    for k in iteration_numbers(iterations, tick):
-        changed = False
-        border = pool.border()
-        nbr = gather(flat, near(border, grid.offsets)).sum(1)
-        end[end_at] = False
-        end_at = border[nbr <= 1]
-        end[end_at] = True
-        for sub in range(grid.n_subfields):
-            cand = pool.border(sub)
-            if cand.numel() == 0:
-                continue
-            deletable = lut(grid.codes(flat, cand)) & ~end[cand]
-            delete = decide(grid, flat, cand, deletable)
-            if bool(delete.any()):
-                flat[cand[delete]] = False
-                changed = True
-                pool.deleted(cand[delete])
-            yield k, sub, grid, flat, cand, deletable, delete
-        yield k, None, grid, flat, None, None, None
-        if not changed:
-            return
+    for step in subfield_passes(grid, flat, iterations=iterations, tick=tick, decide=decide):
+        if step.deletable is not None:
+            yield step.iteration, step.subfield, grid, flat, step.cand, step.deletable, step.delete
+        if step.last:
+            yield step.iteration, None, grid, flat, None, None, None
+            if not step.changed:
+                return
 
 
 def _unpad(grid: Grid, flat: torch.Tensor) -> torch.Tensor:

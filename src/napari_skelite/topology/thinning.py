@@ -13,6 +13,9 @@ current subfield, as tensor gathers on the chosen device.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import NamedTuple
+
 import torch
 
 from .border import BorderPoints
@@ -20,7 +23,7 @@ from .grid import Grid, gather, near
 from .iterate import iteration_numbers
 from .simple import is_simple, simple_point_lut
 
-__all__ = ["thin", "thin_at"]
+__all__ = ["thin", "thin_at", "subfield_passes", "Pass"]
 
 
 def thin(
@@ -80,16 +83,16 @@ def thin(
     state = lambda: flat.reshape(grid.shape)[unpad].clone()  # noqa: E731
     steps = [binary.clone()] if return_steps else None
     passes = 0
-    for _k, last_pass, changed in _subfield_passes(grid, flat, candidates, iterations=iterations, tick=tick,
-                                                   directional=directional, simple=simple):
+    for step in subfield_passes(grid, flat, candidates, iterations=iterations, tick=tick, directional=directional,
+                                simple=simple):
         passes += 1
-        if return_steps and (substeps or last_pass):
+        if return_steps and (substeps or step.last):
             steps.append(state())
-        if last_pass and not changed:
+        if step.last and not step.changed:
             if return_steps:  # the last iteration changed nothing: drop its copies
                 del steps[-(passes if substeps else 1):]
             break
-        if last_pass:
+        if step.last:
             passes = 0
     kept = state()
     out = mask * kept if mask.is_floating_point() else kept
@@ -111,17 +114,33 @@ def thin_at(grid: Grid, flat: torch.Tensor, candidates: torch.Tensor) -> torch.T
     flat : (prod(grid.shape),) bool tensor, changed in place
     candidates : (N,) int64 flat indices into ``flat``
     """
-    for _k, last_pass, changed in _subfield_passes(grid, flat, candidates[flat[candidates]]):
-        if last_pass and not changed:
+    for step in subfield_passes(grid, flat, candidates):  # BorderPoints drops the already deleted
+        if step.last and not step.changed:
             break
     return flat
 
 
-def _subfield_passes(grid, flat, candidates, *, iterations=None, tick=None, directional=False, simple=None):
-    """Run the subfield passes on ``flat`` in place; yield ``(iteration, last pass of it, changed in it)``.
+class Pass(NamedTuple):
+    """One subfield pass of :func:`subfield_passes`, after its deletions."""
+
+    iteration: int
+    subfield: int
+    last: bool  # the iteration's last pass
+    changed: bool  # the iteration deleted something so far
+    cand: torch.Tensor  # flat indices of the pass's border candidates (end points included)
+    deletable: torch.Tensor | None  # simple and not an end point, at ``cand`` (None: no candidates)
+    delete: torch.Tensor | None  # what the pass deleted, at ``cand``
+
+
+def subfield_passes(grid, flat, candidates=None, *, iterations=None, tick=None, directional=False, simple=None,
+                    decide=None) -> Iterator[Pass]:
+    """Run the subfield passes on ``flat`` (padded, flattened bool state) in place, yielding each :class:`Pass`.
 
     ``candidates``: flat indices of the only points that may go (None: any
-    point). The caller stops after an iteration that changed nothing.
+    point). Each pass deletes, among the border points of its subfield, the
+    simple points that are not end points, or what
+    ``decide(grid, flat, cand, deletable) -> bool (P,)`` picks from them.
+    The caller stops after an iteration that changed nothing.
     """
     simple = simple_point_lut(grid.ndim, flat.device) if simple is None else simple
     if directional:
@@ -149,11 +168,13 @@ def _subfield_passes(grid, flat, candidates, *, iterations=None, tick=None, dire
             cand = pool.border(sub)
             if face is not None:
                 cand = cand[layer[cand]]
-            cand = cand[~end[cand]]
+            deletable = delete = None
             if cand.numel():
-                dele = cand[simple(grid.codes(flat, cand))]
+                deletable = simple(grid.codes(flat, cand)) & ~end[cand]
+                delete = deletable if decide is None else decide(grid, flat, cand, deletable)
+                dele = cand[delete]
                 if dele.numel():
                     flat[dele] = False
                     changed = True
                     pool.deleted(dele)
-            yield k, i == len(passes) - 1, changed
+            yield Pass(k, sub, i == len(passes) - 1, changed, cand, deletable, delete)
