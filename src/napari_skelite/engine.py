@@ -67,7 +67,7 @@ def _first_deepest(dist, lab, which):
 
 
 def _cut_faces(box, shape, cut_axes):
-    """The points of ``box``'s crop (see :func:`_crop`) on the image faces along ``cut_axes``, or None."""
+    """The points of ``box``'s crop (see :func:`_canvas`) on the image faces along ``cut_axes``, or None."""
     lo, hi = _crop_bounds(box)
     if not any(b.start == 0 or b.stop == shape[a] for a, b in enumerate(box) if a in cut_axes):
         return None

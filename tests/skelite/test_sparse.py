@@ -9,11 +9,15 @@ from napari_skelite.skelite.network import Skelite
 from napari_skelite.skelite.sparse import sparse_iterate
 
 
+def _model_and_input(mask, ndim, seed):
+    """A randomly initialised (seeded) network and ``mask`` as its (1, 1, ...) float input."""
+    torch.manual_seed(seed)
+    return Skelite(ndim).eval(), torch.as_tensor(mask, dtype=torch.float32)[None, None]
+
+
 def _compare(mask, ndim, seed=0, dense_fraction=float("inf")):
     """Sparse loop against the dense one; by default the gathered path on every iteration."""
-    torch.manual_seed(seed)
-    model = Skelite(ndim).eval()
-    x = torch.as_tensor(mask, dtype=torch.float32)[None, None]
+    model, x = _model_and_input(mask, ndim, seed)
     with torch.no_grad():
         dense = list(model.iterate(x))
     saved = sparse_mod.DENSE_FRACTION
@@ -50,9 +54,7 @@ def test_switching_to_a_dense_pass_for_crowded_bands_gives_the_same_states(mask,
 def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count_stops_with_the_dense_loop():
     m = np.zeros((30, 30), bool)
     m[2:28, 3:27] = True
-    torch.manual_seed(3)
-    model = Skelite(2).eval()
-    x = torch.as_tensor(m, dtype=torch.float32)[None, None]
+    model, x = _model_and_input(m, 2, 3)
     with torch.no_grad():
         d = list(model.iterate(x, 9))
     s = [v.clone() for v in sparse_iterate(model, x, 9)]
@@ -65,9 +67,7 @@ def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count_stops_w
 def test_the_sparse_guard_equals_the_guard_applied_after_each_dense_step(mask, seed):
     from napari_skelite.skelite import guarded
 
-    torch.manual_seed(seed)
-    model = Skelite(2).eval()
-    x = torch.as_tensor(mask, dtype=torch.float32)[None, None]
+    model, x = _model_and_input(mask, 2, seed)
     with torch.no_grad():
         dense = list(model.iterate(x, None, guarded))
     sparse = [v.clone() for v in sparse_iterate(model, x, guard=True)]
@@ -79,9 +79,7 @@ def test_the_sparse_guard_equals_the_guard_applied_after_each_dense_step(mask, s
 def test_the_yielded_state_is_the_state_after_that_iteration():
     m = np.zeros((20, 20), bool)
     m[3:17, 4:16] = True
-    torch.manual_seed(1)
-    model = Skelite(2).eval()
-    x = torch.as_tensor(m, dtype=torch.float32)[None, None]
+    model, x = _model_and_input(m, 2, 1)
     with torch.no_grad():
         first_dense = next(iter(model.iterate(x)))
     first_sparse = next(iter(sparse_iterate(model, x))).clone()

@@ -75,6 +75,7 @@ class SkeletonizeWidget(QWidget):
         self._threshold_for = None  # the Image layer whose automatic threshold is shown
         self._table_for = None  # the layer the comparison table speaks of
         self._compare_layers = {}  # method -> the skeleton layer the comparison made
+        self._warm_thread = None  # the background warm-up (started once the layers are listed)
         self.controller = Controller()
         self._progress = _Progress()
         self._progress.changed.connect(self._on_progress)
@@ -231,7 +232,7 @@ class SkeletonizeWidget(QWidget):
             self.threshold.setToolTip(f"Image layers: points above this value are foreground "
                                       f"(Otsu's threshold of {ly.name!r}: {self.threshold.value():g})")
         self._threshold_for = ly if image else self._threshold_for
-        if hasattr(self, "_warm_thread"):  # after the first warm-up: only the new layer's dtype
+        if self._warm_thread is not None:  # after the first warm-up: only the new layer's dtype
             self._warm_up()
 
     def _warm_up(self, engine=False):

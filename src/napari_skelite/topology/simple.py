@@ -160,7 +160,6 @@ def is_p_simple(codes, p_codes, ndim: int):
     """
     import torch
 
-    common, faces, squares = _p_simple_tables(ndim)
     x = codes.to(torch.int64)
     p = p_codes.to(torch.int64) & x
     kept = x & ~p
