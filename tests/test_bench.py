@@ -75,3 +75,28 @@ def test_output_comparison_reports_a_changed_skeleton(tmp_path, capsys):
     np.savez(tmp_path / "c.npz", **{"case|boolean|[]": np.eye(3, dtype=np.uint8)})
     assert same.compare(tmp_path / "a.npz", tmp_path / "c.npz") == 1
     assert "differs: case|boolean|[] (3 points)" in capsys.readouterr().out
+
+
+def test_floor_benchmark_prints_a_plain_and_a_guarded_row_per_input(monkeypatch, capsys):
+    floor = load_benchmark("floor")
+    monkeypatch.setattr(floor, "inputs", lambda *a: {"tiny": np.pad(np.ones((20, 24), bool), 3)})
+    floor.main(["--repeat", "1"])
+    rows = [r.split("|")[1:-1] for r in capsys.readouterr().out.splitlines() if r.startswith("| tiny")]
+    assert [r[1].strip() for r in rows] == ["plain", "guard"]
+    assert all(int(r[6].replace(",", "")) > 0 and float(r[5]) > 0 for r in rows)  # calls counted, products timed
+
+
+def test_floor_recorder_records_every_matrix_product_of_a_sparse_run():
+    import torch
+
+    from napari_skelite import skeletonize
+
+    floor = load_benchmark("floor")
+    mask = np.zeros((64, 64), bool)
+    mask[8:12, 4:60] = mask[4:60, 30:33] = True  # thin bars: the band stays sparse (no dense pass)
+    with floor._Recorder() as rec:
+        skeletonize(mask, "skelite", variant="paper", guard=False, check_topology=False)
+    products = [shapes for func, shapes in rec.products if func is torch.addmm]
+    assert len(products) % 4 == 0 and products  # four layers per iteration
+    assert [s[2][1] for s in products[:4]] == [32, 64, 32, 1]  # output channels of each layer, in order
+    assert rec.calls > len(rec.products)
