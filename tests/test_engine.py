@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from napari_skelite import skeletonize
-from napari_skelite.engine import _first_deepest
+from napari_skelite.engine import _deepest, _first_deepest
 
 
 @settings(max_examples=40, deadline=None)
@@ -25,3 +25,19 @@ def test_ten_thousand_labels_keep_every_id():
     out = skeletonize(m, "boolean")
     assert set(np.unique(out)) == set(np.unique(m))
     np.testing.assert_array_equal(out, m)
+
+
+def _exact_deepest(canvas):
+    return int(ndimage.distance_transform_cdt(np.pad(canvas, 1), metric="taxicab").max())
+
+
+def test_deepest_point_of_a_small_canvas_is_exact():
+    rng = np.random.default_rng(3)
+    canvas = ndimage.binary_opening(rng.random((60, 70)) < 0.7)
+    assert _deepest(canvas) == _exact_deepest(canvas)
+
+
+def test_deepest_point_of_a_large_canvas_is_estimated_within_a_step():
+    yy, xx = np.mgrid[:1100, :1000]
+    canvas = (yy - 520) ** 2 + (xx - 480) ** 2 <= 400**2  # above the exact limit: every 2nd point
+    assert abs(_deepest(canvas) - _exact_deepest(canvas)) <= 2

@@ -157,9 +157,27 @@ def _canvas(compact, boxes, group, shapes, cut_axes=()):
     return canvas, places, inners, cut
 
 
+#: Canvases above this many points estimate their depth on every ``f``-th point along each axis
+_EXACT_DEPTH_POINTS = 2**20
+
+
+def _deepest(canvas: np.ndarray) -> int:
+    """The largest city-block depth of ``canvas``; estimated on a subsampled grid for large canvases.
+
+    The estimate (the subsample's depth times the step) is within about a step
+    of the exact depth, and costs a few percent of the exact transform, which
+    would otherwise add ~5% to a 256^3 run with progress.
+    """
+    step = 1
+    while canvas.size / step**canvas.ndim > _EXACT_DEPTH_POINTS:
+        step += 1
+    sub = canvas[(slice(None, None, step),) * canvas.ndim]
+    return step * int(ndimage.distance_transform_cdt(np.pad(sub, 1), metric="taxicab").max())
+
+
 def _expected_iterations(record, canvas, iterations, options) -> int:
     """About how many iterations ``record`` takes on ``canvas`` (from its deepest point), capped by ``iterations``."""
-    depth = int(ndimage.distance_transform_cdt(np.pad(canvas, 1), metric="taxicab").max())
+    depth = _deepest(canvas)
     expected = max(1, int(record.iterations_for(canvas.ndim, depth, options)))
     return expected if iterations is None else max(1, min(expected, int(iterations)))
 
