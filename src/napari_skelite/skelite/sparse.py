@@ -181,39 +181,86 @@ def _gathered_logits(channels, points, layers, window, grid, index):
     h1, ids1 = _conv_unique(p2, lambda blk: channels.codes(near(blk, offs)),
                             lambda rep, codes: channels.at(near(rep, offs)), conv1)
     index[p2.long()] = ids1.to(itype)
-    h2, ids2 = _conv_unique(p1, *previous(h1), conv2)
+    h2, ids2 = _conv_unique(p1, *previous(h1), conv2, table=h1)
     index[p2.long()] = 0
     index[p1.long()] = ids2.to(itype)
-    h3, ids3 = _conv_unique(p0, *previous(h2), conv3)
+    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, table=h2)
     index[p1.long()] = 0
     return torch.addmm(conv4[1], h3, conv4[0])[:, 0][ids3]
 
 
-def _conv_unique(points, codes_of, rows_of, layer):
+def _conv_unique(points, codes_of, rows_of, layer, table=None):
     """One convolution (then ReLU) at ``points``, evaluated once per distinct input window.
 
     ``codes_of(block)``: ``(B, K)`` int64 codes of each point's input window;
     ``rows_of(representatives, their codes)``: the ``(U, K, C)`` inputs of the
     distinct windows. Blocks bound the memory to ``_GATHER_BYTES``.
+    ``table``: when the codes are row numbers of a previous layer's output
+    table, a small table is multiplied instead (see :func:`_by_offset`).
 
     Returns
     -------
     table : (1 + U, Cout) float, row 0 zeros (what positions outside ``points`` read)
     ids : (N,) int64, each point's row of ``table``
     """
-    w, _ = layer
+    w, b = layer
     per_point = w.shape[0] * (w.element_size() + 8)  # K * Cin gathered values and K codes, bounded
     step = max(256, _GATHER_BYTES // per_point)
+    blocks = -(-len(points) // step)
     outs, ids, base = [torch.zeros(1, w.shape[1], dtype=w.dtype, device=w.device)], [], 1
+    products = None  # the table's products with each kernel offset, once per call
     for i in range(0, len(points), step):
         blk = points[i:i + step]
         codes = codes_of(blk)
         rep, inv = _unique_rows(codes)
-        outs.append(torch.relu(_conv_rows(rows_of(blk[rep], codes[rep]), layer)))
+        if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1]):
+            products = _offset_products(table, layer, codes.shape[1])
+        if products is not None:
+            outs.append(torch.relu(_by_offset(products, codes[rep], b)))
+        else:
+            outs.append(torch.relu(_conv_rows(rows_of(blk[rep], codes[rep]), layer)))
         ids.append(inv + base)
         base += len(rep)
     ids = torch.cat(ids) if ids else points.new_zeros(0, dtype=torch.long)
     return torch.cat(outs).to(w.dtype), ids
+
+
+#: Fewest distinct windows for which the by-offset evaluation is considered (below, its K small calls cost more)
+_BY_OFFSET_MIN_ROWS = 256
+
+
+def _by_offset_pays(table_rows: int, rows: int, cout: int) -> bool:
+    """Whether :func:`_by_offset` is cheaper than gathered rows times the weights (break-even measured on CPU).
+
+    Gathered rows cost ``rows * K * Cin`` copies and ``rows * K * Cin * Cout``
+    multiply-adds in a matrix product with a narrow ``Cout``; by offset costs
+    ``table_rows * K * Cin * Cout`` in one wide product and ``rows * K * Cout``
+    gathered additions. Measured (2D and 3D, one thread): worth it while the
+    table has at most ``32 / Cout`` times as many rows as there are windows.
+    """
+    return rows >= _BY_OFFSET_MIN_ROWS and table_rows * cout <= 32 * rows
+
+
+def _offset_products(table: torch.Tensor, layer, k: int) -> torch.Tensor:
+    """``(T * K, Cout)``: row ``t * K + o`` is ``table[t]`` times the weights of kernel offset ``o``."""
+    w, _ = layer
+    cin, cout = w.shape[0] // k, w.shape[1]
+    per_offset = w.view(k, cin, cout).permute(1, 0, 2).reshape(cin, k * cout)
+    return torch.mm(table.to(w.dtype), per_offset).view(-1, cout)
+
+
+def _by_offset(products: torch.Tensor, codes: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """A convolution at windows whose inputs are table rows ``codes`` (U, K): the sum of each offset's product.
+
+    Equal to gathering the rows and multiplying by the weights, up to float
+    summation order.
+    """
+    k = codes.shape[1]
+    index = codes * k + torch.arange(k, device=codes.device)
+    out = bias.expand(len(codes), products.shape[1]).clone()
+    for o in range(k):
+        out += products.index_select(0, index[:, o])
+    return out
 
 
 _HASH = {}
@@ -243,7 +290,7 @@ def _unique_rows(codes: torch.Tensor):
     uniq, inv = torch.unique(h, return_inverse=True)
     rep = torch.empty(len(uniq), dtype=torch.long, device=codes.device)
     rep.scatter_(0, inv, torch.arange(n, device=codes.device))
-    if not torch.equal(codes[rep][inv], codes):
+    if not torch.equal(codes.index_select(0, rep.index_select(0, inv)), codes):
         uniq, inv = torch.unique(codes, dim=0, return_inverse=True)
         rep = torch.empty(len(uniq), dtype=torch.long, device=codes.device)
         rep.scatter_(0, inv, torch.arange(n, device=codes.device))
