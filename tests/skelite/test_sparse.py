@@ -84,3 +84,19 @@ def test_the_yielded_state_is_the_state_after_that_iteration():
         first_dense = next(iter(model.iterate(x)))
     first_sparse = next(iter(sparse_iterate(model, x))).clone()
     assert torch.allclose(first_dense, first_sparse, atol=1e-5)
+
+
+def test_a_layer_evaluated_by_offset_equals_its_gathered_rows_times_the_weights():
+    g = torch.Generator().manual_seed(0)
+    table = torch.relu(torch.randn(40, 32, generator=g))
+    codes = torch.randint(0, 40, (300, 9), generator=g)
+    layer = (torch.randn(9 * 32, 64, generator=g), torch.randn(64, generator=g))
+    gathered = sparse_mod._conv_rows(table.index_select(0, codes.reshape(-1)).view(300, 9, 32), layer)
+    products = sparse_mod._offset_products(table, layer, 9)
+    assert torch.allclose(sparse_mod._by_offset(products, codes, layer[1]), gathered, atol=1e-4)
+
+
+def test_sparse_inference_by_offset_equals_the_dense_loop(monkeypatch):
+    monkeypatch.setattr(sparse_mod, "_by_offset_pays", lambda table, rows, cout: True)  # every layer 2 and 3
+    rng = np.random.default_rng(1)
+    _compare(rng.random((24, 30)) < 0.6, 2)
