@@ -37,7 +37,7 @@ from cases import real_cases  # noqa: E402
 
 from napari_skelite import skeletonize  # noqa: E402
 
-_PRODUCTS = {torch.addmm, torch.nn.functional.conv2d, torch.conv2d}
+_PRODUCTS = {torch.addmm, torch.mm, torch.matmul, torch.nn.functional.conv2d, torch.conv2d}
 
 
 class _Recorder(TorchFunctionMode):
@@ -71,7 +71,7 @@ def _replay(products, repeat):
     calls = []
     for func, shapes in products:
         args = [torch.randn(s, generator=g) if isinstance(s, torch.Size) else s for s in shapes]
-        if func is not torch.addmm:
+        if args and isinstance(args[0], torch.Tensor) and args[0].ndim == 4:
             args[0] = args[0].contiguous(memory_format=torch.channels_last)
         calls.append((func, args))
     return _median_time(lambda: [func(*args) for func, args in calls], repeat)

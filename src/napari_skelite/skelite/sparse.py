@@ -178,23 +178,26 @@ def _gathered_logits(channels, points, layers, window, grid, index):
         return (lambda blk: gather(index, near(blk, offs)).long(),
                 lambda rep, codes: table.index_select(0, codes.reshape(-1)).view(codes.shape + table.shape[1:]))
 
+    k = len(offs)
     h1, ids1 = _conv_unique(p2, lambda blk: channels.codes(near(blk, offs)),
-                            lambda rep, codes: channels.at(near(rep, offs)), conv1)
+                            lambda rep, codes: channels.at(near(rep, offs)), conv1, k)
     index[p2.long()] = ids1.to(itype)
-    h2, ids2 = _conv_unique(p1, *previous(h1), conv2, table=h1)
+    h2, ids2 = _conv_unique(p1, *previous(h1), conv2, k, table=h1)
     index[p2.long()] = 0
     index[p1.long()] = ids2.to(itype)
-    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, table=h2)
+    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, k, table=h2)
     index[p1.long()] = 0
     return torch.addmm(conv4[1], h3, conv4[0])[:, 0][ids3]
 
 
-def _conv_unique(points, codes_of, rows_of, layer, table=None):
+def _conv_unique(points, codes_of, rows_of, layer, k, table=None):
     """One convolution (then ReLU) at ``points``, evaluated once per distinct input window.
 
-    ``codes_of(block)``: ``(B, K)`` int64 codes of each point's input window;
-    ``rows_of(representatives, their codes)``: the ``(U, K, C)`` inputs of the
-    distinct windows. Blocks bound the memory to ``_GATHER_BYTES``.
+    ``codes_of(block)``: ``(B, k)`` int64 codes of each point's ``k``-point input
+    window; ``rows_of(representatives, their codes)``: the ``(U, k, C)`` inputs
+    of the distinct windows. Blocks bound the memory to ``_GATHER_BYTES``: the
+    windows' codes are grouped in blocks of many points (so most repeats are
+    found), the inputs of the distinct ones gathered in smaller blocks.
     ``table``: when the codes are row numbers of a previous layer's output
     table, a small table is multiplied instead (see :func:`_by_offset`).
 
@@ -204,8 +207,8 @@ def _conv_unique(points, codes_of, rows_of, layer, table=None):
     ids : (N,) int64, each point's row of ``table``
     """
     w, b = layer
-    per_point = w.shape[0] * (w.element_size() + 8)  # K * Cin gathered values and K codes, bounded
-    step = max(256, _GATHER_BYTES // per_point)
+    step = max(256, _GATHER_BYTES // (32 * k))  # codes, their hash and the check's copies: ~4 int64 per offset
+    row_step = max(256, _GATHER_BYTES // (w.shape[0] * w.element_size()))  # one gathered input row per window
     blocks = -(-len(points) // step)
     outs, ids, base = [torch.zeros(1, w.shape[1], dtype=w.dtype, device=w.device)], [], 1
     products = None  # the table's products with each kernel offset, once per call
@@ -214,11 +217,13 @@ def _conv_unique(points, codes_of, rows_of, layer, table=None):
         codes = codes_of(blk)
         rep, inv = _unique_rows(codes)
         if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1]):
-            products = _offset_products(table, layer, codes.shape[1])
+            products = _offset_products(table, layer, k)
         if products is not None:
             outs.append(torch.relu(_by_offset(products, codes[rep], b)))
         else:
-            outs.append(torch.relu(_conv_rows(rows_of(blk[rep], codes[rep]), layer)))
+            for j in range(0, len(rep), row_step):
+                r = rep[j:j + row_step]
+                outs.append(torch.relu(_conv_rows(rows_of(blk[r], codes[r]), layer)))
         ids.append(inv + base)
         base += len(rep)
     ids = torch.cat(ids) if ids else points.new_zeros(0, dtype=torch.long)
