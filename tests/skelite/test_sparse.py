@@ -100,3 +100,17 @@ def test_sparse_inference_by_offset_equals_the_dense_loop(monkeypatch):
     monkeypatch.setattr(sparse_mod, "_by_offset_pays", lambda table, rows, cout: True)  # every layer 2 and 3
     rng = np.random.default_rng(1)
     _compare(rng.random((24, 30)) < 0.6, 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 4))
+def test_equal_channel_codes_mean_equal_channel_values(seed, k):
+    g = torch.Generator().manual_seed(seed)
+    depth = torch.randint(0, 10, (200,), generator=g, dtype=torch.int32)
+    s = torch.tensor([0.0, 0.25, 1.0, 1.0 - torch.sigmoid(torch.tensor(0.3)).item()])[torch.randint(0, 4, (200,), generator=g)]
+    channels = sparse_mod._Channels(depth, s, k, int(depth.max()))
+    where = torch.arange(200)
+    codes, values = channels.codes(where), channels.at(where)
+    same_code = codes[:, None] == codes[None, :]
+    same_value = (values[:, None, :] == values[None, :, :]).all(-1)
+    assert torch.equal(same_code, same_value)

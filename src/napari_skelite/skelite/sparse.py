@@ -113,7 +113,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
         p0 = torch.sort(points[starts[2 * k - 1]:starts[min(2 * k + 1, deepest + 1)]]).values
         p1 = _dilated(p0, window, inside, mark)
         p2 = _dilated(p1, window, inside, mark)
-        channels = _Channels(depth, s, k)
+        channels = _Channels(depth, s, k, deepest)
         if (len(p0) + len(p1)) > DENSE_FRACTION * binary.numel():
             # the band's neighbourhood is most of the volume: one dense pass is cheaper than gathers
             dense = torch.stack([channels.at(slice(None)).view(grid.shape + (3,))[core + (c,)]
@@ -132,8 +132,11 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
 class _Channels:
     """The network's input channels (band, ``C``, ``S``) of iteration ``k``, read at any flat positions."""
 
-    def __init__(self, depth: torch.Tensor, s: torch.Tensor, k: int):
+    def __init__(self, depth: torch.Tensor, s: torch.Tensor, k: int, deepest: int):
         self.depth, self.s, self.k = depth, s, k
+        d = torch.arange(deepest + 1, dtype=torch.int32, device=depth.device)
+        cls = (d >= 2 * k - 1).int() + (d > 2 * k).int()  # 0 outside C, 1 band, 2 deeper
+        self._class_bits = cls << 30  # above the bits of any S value in [0, 1]
 
     def at(self, where) -> torch.Tensor:
         """``(..., 3)`` float: the band (depth ``2k - 1`` or ``2k``), ``C`` (depth ``> 2k - 2``) and ``S``."""
@@ -146,11 +149,14 @@ class _Channels:
         return torch.stack([band.to(s.dtype), c.to(s.dtype), s], -1)
 
     def codes(self, where) -> torch.Tensor:
-        """int64 codes of the three channels at ``where``: equal codes, equal channel values."""
-        d = gather(self.depth, where)
-        cls = (d >= 2 * self.k - 1).long() + (d > 2 * self.k).long()  # 0 outside C, 1 band, 2 deeper
-        bits = gather(self.s, where).view(torch.int32).long() & 0xFFFFFFFF
-        return cls | (bits << 2)
+        """int32 codes of the three channels at ``where``: equal codes, equal channel values.
+
+        The float32 bits of ``S`` (in [0, 1], so below bit 30: the running
+        skeleton starts binary and each point loses at most one sigmoid) with
+        the depth class in bits 30-31.
+        """
+        cls = gather(self._class_bits, gather(self.depth, where))
+        return gather(self.s, where).view(torch.int32) | cls
 
 
 def _gathered_logits(channels, points, layers, window, grid, index):
@@ -193,7 +199,7 @@ def _gathered_logits(channels, points, layers, window, grid, index):
 def _conv_unique(points, codes_of, rows_of, layer, k, table=None):
     """One convolution (then ReLU) at ``points``, evaluated once per distinct input window.
 
-    ``codes_of(block)``: ``(B, k)`` int64 codes of each point's ``k``-point input
+    ``codes_of(block)``: ``(B, k)`` integer codes of each point's ``k``-point input
     window; ``rows_of(representatives, their codes)``: the ``(U, k, C)`` inputs
     of the distinct windows. Blocks bound the memory to ``_GATHER_BYTES``: the
     windows' codes are grouped in blocks of many points (so most repeats are
@@ -281,7 +287,7 @@ def _multipliers(k: int, device) -> torch.Tensor:
 
 
 def _unique_rows(codes: torch.Tensor):
-    """Group the equal rows of an ``(N, K)`` int64 tensor: ``(representatives, inverse)``.
+    """Group the equal rows of an ``(N, K)`` integer tensor: ``(representatives, inverse)``.
 
     ``codes[representatives[inverse]]`` equals ``codes``. Rows are grouped by a
     64-bit hash and the grouping is checked row by row; a collision (never
