@@ -106,9 +106,9 @@ def _pass(grid, flat, cand, order, mark=None):
     if cand.numel() == 0:
         return cand
     p = torch.zeros_like(flat) if mark is None else mark
-    p[cand] = True
+    p.index_fill_(0, cand, True)
     xc, pc = grid.codes(flat, cand), grid.codes(p, cand)
-    p[cand] = False
+    p.index_fill_(0, cand, False)
     if grid.ndim == 2:
         ok = _table_2d(order, str(flat.device))[(xc << 8) | (pc & xc)]
     else:  # 2**52 pairs: no table; each distinct (object, candidate) pair is evaluated once
@@ -195,7 +195,7 @@ def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: boo
         layers["ab"] = torch.cat([layers["a"], layers["b"]])
         for which, order in PASSES[nd]:
             cand = layers[which]
-            flat[_pass(grid, flat, cand[flat[cand]], order, mark)] = False
+            flat.index_fill_(0, _pass(grid, flat, cand[flat[cand]], order, mark), False)
         if return_steps:
             steps.append(flat.reshape(grid.shape)[unpad].clone())
     s = flat.reshape(grid.shape)[unpad].clone()

@@ -36,10 +36,10 @@ def _dilated(points: torch.Tensor, window: torch.Tensor, inside: torch.Tensor, m
     """
     if not points.numel():
         return points
-    mark[near(points, window).reshape(-1)] = True
+    mark.index_fill_(0, near(points, window).reshape(-1), True)
     lo, hi = int(points[0]) + int(window[0]), int(points[-1]) + int(window[-1]) + 1
     out = torch.nonzero(mark[lo:hi]).squeeze(1) + lo
-    mark[out] = False
+    mark.index_fill_(0, out, False)
     return out[inside[out]]
 
 
@@ -187,12 +187,12 @@ def _gathered_logits(channels, points, layers, window, grid, index):
     k = len(offs)
     h1, ids1 = _conv_unique(p2, lambda blk: channels.codes(near(blk, offs)),
                             lambda rep, codes: channels.at(near(rep, offs)), conv1, k)
-    index[p2.long()] = ids1.to(itype)
+    index.scatter_(0, p2.long(), ids1.to(itype))
     h2, ids2 = _conv_unique(p1, *previous(h1), conv2, k, table=h1)
-    index[p2.long()] = 0
-    index[p1.long()] = ids2.to(itype)
+    index.index_fill_(0, p2.long(), 0)
+    index.scatter_(0, p1.long(), ids2.to(itype))
     h3, ids3 = _conv_unique(p0, *previous(h2), conv3, k, table=h2)
-    index[p1.long()] = 0
+    index.index_fill_(0, p1.long(), 0)
     return torch.addmm(conv4[1], h3, conv4[0])[:, 0][ids3]
 
 
@@ -225,11 +225,11 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None):
         if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1]):
             products = _offset_products(table, layer, k)
         if products is not None:
-            outs.append(torch.relu(_by_offset(products, codes[rep], b)))
+            outs.append(torch.relu(_by_offset(products, codes.index_select(0, rep), b)))
         else:
             for j in range(0, len(rep), row_step):
                 r = rep[j:j + row_step]
-                outs.append(torch.relu(_conv_rows(rows_of(blk[r], codes[r]), layer)))
+                outs.append(torch.relu(_conv_rows(rows_of(blk.index_select(0, r), codes.index_select(0, r)), layer)))
         ids.append(inv + base)
         base += len(rep)
     ids = torch.cat(ids) if ids else points.new_zeros(0, dtype=torch.long)
@@ -256,8 +256,8 @@ def _offset_products(table: torch.Tensor, layer, k: int) -> torch.Tensor:
     """``(T * K, Cout)``: row ``t * K + o`` is ``table[t]`` times the weights of kernel offset ``o``."""
     w, _ = layer
     cin, cout = w.shape[0] // k, w.shape[1]
-    per_offset = w.view(k, cin, cout).permute(1, 0, 2).reshape(cin, k * cout)
-    return torch.mm(table.to(w.dtype), per_offset).view(-1, cout)
+    per_offset = w.view(k, cin, cout).permute(0, 2, 1).reshape(k * cout, cin)  # transposed: a faster product on CPU
+    return torch.mm(table.to(w.dtype), per_offset.t()).view(-1, cout)
 
 
 def _by_offset(products: torch.Tensor, codes: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -296,7 +296,7 @@ def _unique_rows(codes: torch.Tensor):
     n = len(codes)
     if n == 0:
         return codes.new_zeros(0), codes.new_zeros(0)
-    h = (codes * _multipliers(codes.shape[1], codes.device)).sum(1)  # wraps modulo 2**64
+    h = torch.mv(codes.long(), _multipliers(codes.shape[1], codes.device))  # wraps modulo 2**64
     h = h ^ (h >> 31)
     uniq, inv = torch.unique(h, return_inverse=True)
     rep = torch.empty(len(uniq), dtype=torch.long, device=codes.device)

@@ -37,7 +37,7 @@ class BorderPoints:
         else:
             self.points = _border_points(grid, flat)
             self.member = torch.zeros_like(flat)
-            self.member[self.points] = True
+            self.member.index_fill_(0, self.points, True)
         self.parity = grid.parity_of(self.points)
 
     def _on_border(self, where: torch.Tensor) -> torch.Tensor:
@@ -59,11 +59,11 @@ class BorderPoints:
         self.points, self.parity = self.points[keep], self.parity[keep]
         if self.proposed:
             return
-        self.member[dele] = False
+        self.member.index_fill_(0, dele, False)
         new = (dele[:, None] + self.grid.face_offsets[None, :]).reshape(-1)
         new = torch.unique(new[self.flat[new] & ~self.member[new]])
         if new.numel():
-            self.member[new] = True
+            self.member.index_fill_(0, new, True)
             self.points, order = torch.sort(torch.cat([self.points, new]))
             self.parity = torch.cat([self.parity, self.grid.parity_of(new)])[order]
 

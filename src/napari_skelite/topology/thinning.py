@@ -158,13 +158,13 @@ def subfield_passes(grid, flat, candidates=None, *, iterations=None, tick=None, 
             if sub == 0:  # end points: once per iteration, or per directional pass
                 border = pool.border()
                 nbr = gather(flat, near(border, grid.offsets)).sum(1)
-                end[end_at] = False
+                end.index_fill_(0, end_at, False)
                 end_at = border[nbr <= 1]
-                end[end_at] = True
+                end.index_fill_(0, end_at, True)
                 if face is not None:  # the pass peels the layer that faces `face` now
-                    layer[layer_at] = False
+                    layer.index_fill_(0, layer_at, False)
                     layer_at = border[~flat[border + grid.face_offsets[face]]]
-                    layer[layer_at] = True
+                    layer.index_fill_(0, layer_at, True)
             cand = pool.border(sub)
             if face is not None:
                 cand = cand[layer[cand]]
@@ -174,7 +174,7 @@ def subfield_passes(grid, flat, candidates=None, *, iterations=None, tick=None, 
                 delete = deletable if decide is None else decide(grid, flat, cand, deletable)
                 dele = cand[delete]
                 if dele.numel():
-                    flat[dele] = False
+                    flat.index_fill_(0, dele, False)
                     changed = True
                     pool.deleted(dele)
             yield Pass(k, sub, i == len(passes) - 1, changed, cand, deletable, delete)
