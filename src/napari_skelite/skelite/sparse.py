@@ -191,12 +191,12 @@ def _gathered_logits(channels, points, layers, window, grid, index):
     h2, ids2 = _conv_unique(p1, *previous(h1), conv2, k, table=h1)
     index.index_fill_(0, p2.long(), 0)
     index.scatter_(0, p1.long(), ids2.to(itype))
-    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, k, table=h2)
+    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, k, table=h2, distinct=False)
     index.index_fill_(0, p1.long(), 0)
     return torch.addmm(conv4[1], h3, conv4[0])[:, 0][ids3]
 
 
-def _conv_unique(points, codes_of, rows_of, layer, k, table=None):
+def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True):
     """One convolution (then ReLU) at ``points``, evaluated once per distinct input window.
 
     ``codes_of(block)``: ``(B, k)`` integer codes of each point's ``k``-point input
@@ -206,6 +206,8 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None):
     found), the inputs of the distinct ones gathered in smaller blocks.
     ``table``: when the codes are row numbers of a previous layer's output
     table, a small table is multiplied instead (see :func:`_by_offset`).
+    ``distinct=False``: the caller reads the values, not one row per distinct
+    window (the last layer), so a layer evaluated by offset skips the grouping.
 
     Returns
     -------
@@ -217,6 +219,11 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None):
     row_step = max(256, _GATHER_BYTES // (w.shape[0] * w.element_size()))  # one gathered input row per window
     blocks = -(-len(points) // step)
     outs, ids, base = [torch.zeros(1, w.shape[1], dtype=w.dtype, device=w.device)], [], 1
+    if not distinct and table is not None and _by_offset_pays(len(table), len(points), w.shape[1]):
+        # by offset a window costs a gathered sum, less than finding its repeats: every point its own row
+        products = _offset_products(table, layer, k)
+        outs += [torch.relu(_by_offset(products, codes_of(points[i:i + step]), b)) for i in range(0, len(points), step)]
+        return torch.cat(outs), torch.arange(1, len(points) + 1, device=points.device)
     products = None  # the table's products with each kernel offset, once per call
     for i in range(0, len(points), step):
         blk = points[i:i + step]
