@@ -43,7 +43,9 @@ def _dilated(points: torch.Tensor, window: torch.Tensor, inside: torch.Tensor, m
     return out[inside[out]]
 
 
-_GATHER_BYTES = 2**25  # working memory of one gathered block of neighbourhoods
+_GATHER_BYTES = 2**25  # working memory of one block of window codes
+#: working memory of one block of gathered input rows (small blocks: fewer fresh pages, and faster products)
+_ROW_BYTES = 2**22
 #: Evaluate an iteration densely when the points the gathered layers 2-3 need exceed this
 #: share of the volume (gathers cost about 2.5x a dense convolution per point, measured on CPU)
 DENSE_FRACTION = 0.4
@@ -104,6 +106,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     hard = pad(binary).clone() if guard else None
     mark = torch.zeros_like(inside)
     index = torch.zeros(inside.numel(), dtype=torch.int32 if inside.numel() < 2**31 else torch.long, device=x.device)
+    scratch = _Scratch()
     view = s.view(grid.shape)[core][None, None]
     k = 0
     while iterations is None or k < iterations:
@@ -120,7 +123,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
                                  for c in range(3)])[None]
             logit = pad(model.net(dense)[0, 0])[p0]
         else:
-            logit = _gathered_logits(channels, (p0, p1, p2), layers, window, grid, index)
+            logit = _gathered_logits(channels, (p0, p1, p2), layers, window, grid, index, scratch)
         s[p0] -= torch.sigmoid(logit.float())
         if guard:
             proposals = p0[(s[p0] <= 0.5) & hard[p0]]
@@ -159,14 +162,15 @@ class _Channels:
         return gather(self.s, where).view(torch.int32) | cls
 
 
-def _gathered_logits(channels, points, layers, window, grid, index):
+def _gathered_logits(channels, points, layers, window, grid, index, scratch=None):
     """Deletion logits at the band points ``p0``, each layer evaluated only where the next reads it.
 
     ``channels``: the inputs (:class:`_Channels`); ``points``: the band ``p0`` and
     its dilations by one (``p1``, layer 2) and two (``p2``, layer 1), as flat
     indices of the volume padded by one (zero beyond the border); ``index``: an
     int tensor over that volume, all zero, used (and left all zero) to number
-    each layer's outputs.
+    each layer's outputs; ``scratch``: a :class:`_Scratch` the layers' offset
+    products are written to (one buffer for the whole run).
 
     Each layer is evaluated once per distinct input: layer 1 once per distinct
     3x3(x3) window of the input channels, layers 2 and 3 once per distinct
@@ -188,15 +192,15 @@ def _gathered_logits(channels, points, layers, window, grid, index):
     h1, ids1 = _conv_unique(p2, lambda blk: channels.codes(near(blk, offs)),
                             lambda rep, codes: channels.at(near(rep, offs)), conv1, k)
     index.scatter_(0, p2.long(), ids1.to(itype))
-    h2, ids2 = _conv_unique(p1, *previous(h1), conv2, k, table=h1)
+    h2, ids2 = _conv_unique(p1, *previous(h1), conv2, k, table=h1, scratch=scratch)
     index.index_fill_(0, p2.long(), 0)
     index.scatter_(0, p1.long(), ids2.to(itype))
-    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, k, table=h2, distinct=False)
+    h3, ids3 = _conv_unique(p0, *previous(h2), conv3, k, table=h2, distinct=False, scratch=scratch)
     index.index_fill_(0, p1.long(), 0)
     return torch.addmm(conv4[1], h3, conv4[0])[:, 0][ids3]
 
 
-def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True):
+def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True, scratch=None):
     """One convolution (then ReLU) at ``points``, evaluated once per distinct input window.
 
     ``codes_of(block)``: ``(B, k)`` integer codes of each point's ``k``-point input
@@ -216,12 +220,12 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True)
     """
     w, b = layer
     step = max(256, _GATHER_BYTES // (32 * k))  # codes, their hash and the check's copies: ~4 int64 per offset
-    row_step = max(256, _GATHER_BYTES // (w.shape[0] * w.element_size()))  # one gathered input row per window
+    row_step = max(256, _ROW_BYTES // (w.shape[0] * w.element_size()))  # one gathered input row per window
     blocks = -(-len(points) // step)
     outs, ids, base = [torch.zeros(1, w.shape[1], dtype=w.dtype, device=w.device)], [], 1
     if not distinct and table is not None and _by_offset_pays(len(table), len(points), w.shape[1]):
         # by offset a window costs a gathered sum, less than finding its repeats: every point its own row
-        products = _offset_products(table, layer, k)
+        products = _offset_products(table, layer, k, scratch)
         outs += [torch.relu(_by_offset(products, codes_of(points[i:i + step]), b)) for i in range(0, len(points), step)]
         return torch.cat(outs), torch.arange(1, len(points) + 1, device=points.device)
     products = None  # the table's products with each kernel offset, once per call
@@ -230,7 +234,7 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True)
         codes = codes_of(blk)
         rep, inv = _unique_rows(codes)
         if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1]):
-            products = _offset_products(table, layer, k)
+            products = _offset_products(table, layer, k, scratch)
         if products is not None:
             outs.append(torch.relu(_by_offset(products, codes.index_select(0, rep), b)))
         else:
@@ -260,12 +264,35 @@ def _by_offset_pays(table_rows: int, rows: int, cout: int) -> bool:
     return rows >= _BY_OFFSET_MIN_ROWS and table_rows * cout <= 40 * rows
 
 
-def _offset_products(table: torch.Tensor, layer, k: int) -> torch.Tensor:
-    """``(T * K, Cout)``: row ``t * K + o`` is ``table[t]`` times the weights of kernel offset ``o``."""
+def _offset_products(table: torch.Tensor, layer, k: int, scratch=None) -> torch.Tensor:
+    """``(T * K, Cout)``: row ``t * K + o`` is ``table[t]`` times the weights of kernel offset ``o``.
+
+    Written into ``scratch`` (a :class:`_Scratch`) when given.
+    """
     w, _ = layer
     cin, cout = w.shape[0] // k, w.shape[1]
     per_offset = w.view(k, cin, cout).permute(0, 2, 1).reshape(k * cout, cin)  # transposed: a faster product on CPU
-    return torch.mm(table.to(w.dtype), per_offset.t()).view(-1, cout)
+    out = None if scratch is None else scratch.take((len(table), k * cout), w.dtype, w.device)
+    return torch.mm(table.to(w.dtype), per_offset.t(), out=out).view(-1, cout)
+
+
+class _Scratch:
+    """One buffer reused by every layer and iteration of a run.
+
+    The offset products of a large band are tens of MB; a fresh allocation of
+    that size is fresh pages from the system each time (about 2 GB/s to fault
+    in on CPU), which costs as much as the product itself.
+    """
+
+    def __init__(self):
+        self._buf = None
+
+    def take(self, shape, dtype, device) -> torch.Tensor:
+        """An uninitialised tensor of ``shape``, a view of the buffer (valid until the next ``take``)."""
+        n = int(torch.Size(shape).numel())
+        if self._buf is None or self._buf.numel() < n or self._buf.dtype != dtype or self._buf.device != torch.device(device):
+            self._buf = torch.empty(n, dtype=dtype, device=device)
+        return self._buf[:n].view(shape)
 
 
 def _by_offset(products: torch.Tensor, codes: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
