@@ -223,7 +223,7 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True,
     row_step = max(256, _ROW_BYTES // (w.shape[0] * w.element_size()))  # one gathered input row per window
     blocks = -(-len(points) // step)
     outs, ids, base = [torch.zeros(1, w.shape[1], dtype=w.dtype, device=w.device)], [], 1
-    if not distinct and table is not None and _by_offset_pays(len(table), len(points), w.shape[1]):
+    if not distinct and table is not None and _by_offset_pays(len(table), len(points), w.shape[1], k):
         # by offset a window costs a gathered sum, less than finding its repeats: every point its own row
         products = _offset_products(table, layer, k, scratch)
         outs += [torch.relu(_by_offset(products, codes_of(points[i:i + step]), b)) for i in range(0, len(points), step)]
@@ -233,7 +233,7 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True,
         blk = points[i:i + step]
         codes = codes_of(blk)
         rep, inv = _unique_rows(codes)
-        if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1]):
+        if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1], k):
             products = _offset_products(table, layer, k, scratch)
         if products is not None:
             outs.append(torch.relu(_by_offset(products, codes.index_select(0, rep), b)))
@@ -251,7 +251,11 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True,
 _BY_OFFSET_MIN_ROWS = 256
 
 
-def _by_offset_pays(table_rows: int, rows: int, cout: int) -> bool:
+#: Largest table of offset products (bytes); above it the layer gathers rows in blocks instead
+_PRODUCTS_BYTES = 2**26
+
+
+def _by_offset_pays(table_rows: int, rows: int, cout: int, k: int) -> bool:
     """Whether :func:`_by_offset` is cheaper than gathered rows times the weights (break-even measured on CPU).
 
     Gathered rows cost ``rows * K * Cin`` copies and ``rows * K * Cin * Cout``
@@ -259,9 +263,11 @@ def _by_offset_pays(table_rows: int, rows: int, cout: int) -> bool:
     ``table_rows * K * Cin * Cout`` in one wide product and ``rows * K * Cout``
     gathered additions. Measured (2D and 3D, one thread): worth it while the
     table has at most ``40 / Cout`` times as many rows as there are windows
-    (0.6 for the second layer, 1.25 for the third).
+    (0.6 for the second layer, 1.25 for the third), and while its
+    ``table_rows * K * Cout`` products fit in ``_PRODUCTS_BYTES``.
     """
-    return rows >= _BY_OFFSET_MIN_ROWS and table_rows * cout <= 40 * rows
+    fits = table_rows * k * cout * 4 <= _PRODUCTS_BYTES
+    return fits and rows >= _BY_OFFSET_MIN_ROWS and table_rows * cout <= 40 * rows
 
 
 def _offset_products(table: torch.Tensor, layer, k: int, scratch=None) -> torch.Tensor:
