@@ -94,9 +94,9 @@ def test_floor_recorder_records_every_matrix_product_of_a_sparse_run():
     floor = load_benchmark("floor")
     mask = np.zeros((64, 64), bool)
     mask[8:12, 4:60] = mask[4:60, 30:33] = True  # thin bars: the band stays sparse (no dense pass)
+    iterations = len(skeletonize(mask, "skelite", variant="paper", return_steps=True, check_topology=False)[1]) - 1
     with floor._Recorder() as rec:
         skeletonize(mask, "skelite", variant="paper", guard=False, check_topology=False)
-    products = [shapes for func, shapes in rec.products if func is torch.addmm]
-    assert len(products) % 4 == 0 and products  # four layers per iteration
-    assert [s[2][1] for s in products[:4]] == [32, 64, 32, 1]  # output channels of each layer, in order
+    last_layers = [shapes for func, shapes in rec.products if func is torch.addmm and shapes[2][1] == 1]
+    assert iterations > 0 and len(last_layers) == iterations  # each iteration's 1x1 output layer, recorded
     assert rec.calls > len(rec.products)
