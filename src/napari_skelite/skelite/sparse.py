@@ -3,9 +3,12 @@
 Iteration k uses the network only inside the band; its three 3x3(x3)
 convolutions read within radius 3 of it. We gather the band dilated by 2
 (first layer), by 1 (second layer) and the band itself (third layer) as rows
-and evaluate each convolution as one matrix product over gathered
-neighbourhoods (im2col on the sparse set). The result equals the dense
-loop up to float summation order; iterations stop when the band is empty.
+and evaluate each convolution once per distinct input window: as one matrix
+product over the gathered windows (im2col on the sparse set), or, when the
+previous layer has few distinct outputs, as that small table's product with
+each kernel offset followed by one gathered sum per window. The result equals
+the dense loop up to float summation order; iterations stop when the band is
+empty.
 
 The bookkeeping follows the band too: the city-block depth of every point is
 computed once (the points that ``j`` cross erosions keep are those of depth
@@ -178,6 +181,8 @@ def _gathered_logits(channels, points, layers, window, grid, index, scratch=None
     border most windows repeat (a filled square: about 40 band points per
     distinct layer-2 window, a vessel tree about 3), so thick objects cost far
     fewer products than points; the values are those of evaluating every point.
+    The last hidden layer, when evaluated by offset, is evaluated at every
+    point (its outputs are read once, by the 1x1 layer).
     """
     conv1, conv2, conv3, conv4 = layers
     itype = index.dtype
