@@ -114,24 +114,3 @@ def test_equal_channel_codes_mean_equal_channel_values(seed, k):
     same_code = codes[:, None] == codes[None, :]
     same_value = (values[:, None, :] == values[None, :, :]).all(-1)
     assert torch.equal(same_code, same_value)
-
-
-def test_each_thread_keeps_its_own_product_buffer():
-    import threading
-
-    seen = []
-    t = threading.Thread(target=lambda: seen.append(sparse_mod._thread_scratch()))
-    t.start()
-    t.join()
-    assert sparse_mod._thread_scratch() is sparse_mod._thread_scratch()
-    assert seen[0] is not sparse_mod._thread_scratch()
-
-
-def test_a_product_buffer_above_the_kept_size_is_let_go_after_a_run(monkeypatch):
-    monkeypatch.setattr(sparse_mod, "_SCRATCH_KEEP", 1000)
-    small, large = sparse_mod._Scratch(), sparse_mod._Scratch()
-    small.take((10, 10), torch.float32, "cpu")  # 400 bytes
-    large.take((100, 10), torch.float32, "cpu")  # 4,000 bytes
-    small.trim()
-    large.trim()
-    assert small._buf is not None and large._buf is None

@@ -19,8 +19,6 @@ iteration touches the whole volume.
 """
 from __future__ import annotations
 
-import threading
-
 import torch
 
 from ..topology import Grid
@@ -111,33 +109,30 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     hard = pad(binary).clone() if guard else None
     mark = torch.zeros_like(inside)
     index = torch.zeros(inside.numel(), dtype=torch.int32 if inside.numel() < 2**31 else torch.long, device=x.device)
-    scratch = _thread_scratch()
+    scratch = _Scratch()
     view = s.view(grid.shape)[core][None, None]
     k = 0
-    try:
-        while iterations is None or k < iterations:
-            if deepest < 2 * k + 1:  # nothing left to judge: later iterations would change nothing
-                return
-            k += 1
-            p0 = torch.sort(points[starts[2 * k - 1]:starts[min(2 * k + 1, deepest + 1)]]).values
-            p1 = _dilated(p0, window, inside, mark)
-            p2 = _dilated(p1, window, inside, mark)
-            channels = _Channels(depth, s, k, deepest)
-            if (len(p0) + len(p1)) > DENSE_FRACTION * binary.numel():
-                # the band's neighbourhood is most of the volume: one dense pass is cheaper than gathers
-                dense = torch.stack([channels.at(slice(None)).view(grid.shape + (3,))[core + (c,)]
-                                     for c in range(3)])[None]
-                logit = pad(model.net(dense)[0, 0])[p0]
-            else:
-                logit = _gathered_logits(channels, (p0, p1, p2), layers, window, grid, index, scratch)
-            s[p0] -= torch.sigmoid(logit.float())
-            if guard:
-                proposals = p0[(s[p0] <= 0.5) & hard[p0]]
-                thin_at(grid, hard, proposals)
-                s[p0] = hard[p0].to(s.dtype)
-            yield view
-    finally:
-        scratch.trim()
+    while iterations is None or k < iterations:
+        if deepest < 2 * k + 1:  # nothing left to judge: later iterations would change nothing
+            return
+        k += 1
+        p0 = torch.sort(points[starts[2 * k - 1]:starts[min(2 * k + 1, deepest + 1)]]).values
+        p1 = _dilated(p0, window, inside, mark)
+        p2 = _dilated(p1, window, inside, mark)
+        channels = _Channels(depth, s, k, deepest)
+        if (len(p0) + len(p1)) > DENSE_FRACTION * binary.numel():
+            # the band's neighbourhood is most of the volume: one dense pass is cheaper than gathers
+            dense = torch.stack([channels.at(slice(None)).view(grid.shape + (3,))[core + (c,)]
+                                 for c in range(3)])[None]
+            logit = pad(model.net(dense)[0, 0])[p0]
+        else:
+            logit = _gathered_logits(channels, (p0, p1, p2), layers, window, grid, index, scratch)
+        s[p0] -= torch.sigmoid(logit.float())
+        if guard:
+            proposals = p0[(s[p0] <= 0.5) & hard[p0]]
+            thin_at(grid, hard, proposals)
+            s[p0] = hard[p0].to(s.dtype)
+        yield view
 
 
 class _Channels:
@@ -293,12 +288,11 @@ def _offset_products(table: torch.Tensor, layer, k: int, scratch=None) -> torch.
 
 
 class _Scratch:
-    """One buffer reused by every layer and iteration of a run, and by the next run in the thread.
+    """One buffer reused by every layer and iteration of a run.
 
     The offset products of a large band are tens of MB; a fresh allocation of
     that size is fresh pages from the system each time (about 2 GB/s to fault
-    in on CPU), which costs as much as the product itself. Between runs at
-    most ``_SCRATCH_KEEP`` bytes are kept per thread.
+    in on CPU), which costs as much as the product itself.
     """
 
     def __init__(self):
@@ -308,26 +302,8 @@ class _Scratch:
         """An uninitialised tensor of ``shape``, a view of the buffer (valid until the next ``take``)."""
         n = int(torch.Size(shape).numel())
         if self._buf is None or self._buf.numel() < n or self._buf.dtype != dtype or self._buf.device != torch.device(device):
-            self._buf = None
             self._buf = torch.empty(n, dtype=dtype, device=device)
         return self._buf[:n].view(shape)
-
-    def trim(self) -> None:
-        """Let go of the buffer if it is larger than ``_SCRATCH_KEEP``."""
-        if self._buf is not None and self._buf.numel() * self._buf.element_size() > _SCRATCH_KEEP:
-            self._buf = None
-
-
-#: Bytes of offset-product buffer a thread keeps between runs
-_SCRATCH_KEEP = 2**26
-_SCRATCHES = threading.local()
-
-
-def _thread_scratch() -> _Scratch:
-    """This thread's :class:`_Scratch` (threads run chunks of a volume side by side)."""
-    if not hasattr(_SCRATCHES, "scratch"):
-        _SCRATCHES.scratch = _Scratch()
-    return _SCRATCHES.scratch
 
 
 def _by_offset(products: torch.Tensor, codes: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
