@@ -245,8 +245,9 @@ def _load_full_table(path: Path):
 class SimplePointTable:
     """Lookup table of the simple-point test on one device.
 
-    ``table[code]`` is 1 (simple), 0 (not simple) or 2 (not computed yet). The
-    2D table is computed at once; the 3D one is loaded from ``cache`` (default:
+    ``table[code]`` is True (simple) or False: a bool tensor once complete;
+    while entries are missing, uint8 with 1 (simple), 0 (not simple) or 2 (not
+    computed yet). The 2D table is computed at once; the 3D one is loaded from ``cache`` (default:
     :func:`full_table_path`) when present, else from the table shipped with
     the package, and only if neither can be read filled on demand for the
     codes that occur.
@@ -261,19 +262,21 @@ class SimplePointTable:
         # that later updates outside inference mode are allowed
         with torch.inference_mode(False):
             if ndim == 2:  # 256 entries: fill at once
-                self.table = is_simple(torch.arange(1 << n, device=device), 2).to(torch.uint8)
+                self.table = is_simple(torch.arange(1 << n, device=device), 2)
                 return
             full = _load_full_table(cache if cache is not None else full_table_path())
             if full is None and shipped is not None:
                 full = _load_full_table(Path(shipped))
             if full is not None:
-                self.table = torch.from_numpy(full).to(device)
+                self.table = torch.from_numpy(full).to(device).bool()
             else:
                 self.table = torch.full((1 << n,), 2, dtype=torch.uint8, device=device)
 
     def __call__(self, codes):
         import torch
 
+        if self.table.dtype == torch.bool:  # complete: one gather
+            return torch.take(self.table, codes) if codes.dtype == torch.long else self.table[codes]
         vals = self.table[codes]
         unknown = vals == 2
         if bool(unknown.any()):
@@ -281,6 +284,8 @@ class SimplePointTable:
             with torch.inference_mode(False):
                 self.table[new.clone()] = is_simple(new.clone(), self.ndim).to(torch.uint8)
             vals = self.table[codes]
+            if not bool((self.table == 2).any()):
+                self.table = self.table.bool()
         return vals.bool()
 
 
