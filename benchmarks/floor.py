@@ -23,7 +23,6 @@ iteration (compiled loops).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 import warnings
@@ -34,6 +33,7 @@ from torch.overrides import TorchFunctionMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import real_cases  # noqa: E402
+from scaling import median_time  # noqa: E402
 
 from napari_skelite import skeletonize  # noqa: E402
 
@@ -56,13 +56,8 @@ class _Recorder(TorchFunctionMode):
 
 
 def _median_time(f, repeat):
-    f()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    f()  # warm-up
+    return median_time(f, repeat)
 
 
 def _replay(products, repeat):

@@ -21,7 +21,7 @@ import numpy as np
 
 from load import BusyCore
 
-__all__ = ["objects_grid", "series", "exponent", "main"]
+__all__ = ["objects_grid", "series", "exponent", "median_time", "main"]
 
 
 def objects_grid(side: int, ndim: int, radius: float) -> np.ndarray:
@@ -63,7 +63,8 @@ def exponent(xs, ts) -> float:
     return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ts, float)), 1)[0])
 
 
-def _time(fn, repeat):
+def median_time(fn, repeat) -> float:
+    """Median wall time of ``repeat`` calls of ``fn`` (seconds)."""
     ts = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -91,7 +92,7 @@ def main(argv=None):
             for m in methods:
                 skeletonize(items[0][1], m)  # warm-up: weights, tables
                 with BusyCore(a.load):
-                    ts = [_time(lambda img=img: skeletonize(img, m), a.repeat) for _, img in items]
+                    ts = [median_time(lambda img=img: skeletonize(img, m), a.repeat) for _, img in items]
                 b = exponent([x for x, _ in items], ts)
                 results[(nd, name, m)] = b
                 label = "voxels (radius fixed)" if name == "voxels" else "radius (volume fixed)"
