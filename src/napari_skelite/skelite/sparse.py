@@ -228,7 +228,11 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True,
     row_step = max(256, _ROW_BYTES // (w.shape[0] * w.element_size()))  # one gathered input row per window
     blocks = -(-len(points) // step)
     outs, ids, base = [torch.zeros(1, w.shape[1], dtype=w.dtype, device=w.device)], [], 1
-    if not distinct and table is not None and _by_offset_pays(len(table), len(points), w.shape[1], k):
+
+    def by_offset(rows):  # whether to evaluate about ``rows`` windows by offset
+        return table is not None and _by_offset_pays(len(table), rows, w.shape[1], k)
+
+    if not distinct and by_offset(len(points)):
         # by offset a window costs a gathered sum, less than finding its repeats: every point its own row
         products = _offset_products(table, layer, k, scratch)
         outs += [torch.relu(_by_offset(products, codes_of(points[i:i + step]), b)) for i in range(0, len(points), step)]
@@ -238,7 +242,7 @@ def _conv_unique(points, codes_of, rows_of, layer, k, table=None, distinct=True,
         blk = points[i:i + step]
         codes = codes_of(blk)
         rep, inv = _unique_rows(codes)
-        if products is None and table is not None and _by_offset_pays(len(table), len(rep) * blocks, w.shape[1], k):
+        if products is None and by_offset(len(rep) * blocks):
             products = _offset_products(table, layer, k, scratch)
         if products is not None:
             outs.append(torch.relu(_by_offset(products, codes.index_select(0, rep), b)))

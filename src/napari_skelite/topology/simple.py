@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grid import Grid, neighbour_offsets
+from .grid import Grid, gather, neighbour_offsets
 
 __all__ = [
     "simple_point_lut",
@@ -276,7 +276,7 @@ class SimplePointTable:
         import torch
 
         if self.table.dtype == torch.bool:  # complete: one gather
-            return torch.take(self.table, codes) if codes.dtype == torch.long else self.table[codes]
+            return gather(self.table, codes)
         vals = self.table[codes]
         unknown = vals == 2
         if bool(unknown.any()):
