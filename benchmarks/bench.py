@@ -143,6 +143,7 @@ def main(argv=None):
         ("skelite dense", "skelite", {"dense": True, "guard": False}),
         ("skelite paper", "skelite", {"variant": "paper", "guard": False}),
         ("skelite paper + guard", "skelite", {"variant": "paper", "guard": True}),
+        ("skelite subfield 2D", "skelite", {"variant": "subfield", "guard": False}),
         ("skelite subfield 2D + guard", "skelite", {"variant": "subfield", "guard": True}),
         ("morphological", "morphological", {}),
     ]

@@ -43,7 +43,7 @@ def _warn_if_intensity_image(mask, stacklevel: int = 3) -> None:
 
 
 def _warn_if_topology_changed(mask, skel, record, opts) -> None:
-    if record.keeps_topology(opts):
+    if record.keeps_topology(opts, mask.ndim):
         return
     e0, e1 = betti_errors(skel, mask)
     if e0 or e1:

@@ -148,6 +148,8 @@ def _cmd_train(a):
         data["downscale"] = a.downscale
     if a.per_class is not None:
         data["per_class"] = a.per_class
+    if a.width is not None:
+        data["width"] = a.width
     cfg = TrainConfig(variant=a.variant, ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
                       val_samples=a.val_samples, threads=a.threads, cache=a.cache,
                       checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
@@ -235,10 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data", formatter_class=fmt)
     t.add_argument("--dim", type=int, choices=(2, 3), required=True)
     t.add_argument("--variant", choices=("paper", "subfield"), default="paper",
-                   help="paper: the published two-layer band loop (default); subfield: one pass per subfield "
-                        "with the simple-point table as an input channel")
+                   help="paper: the published two-layer band loop (default); subfield: one pass per subfield, "
+                        "the network reading the candidate's 3x3(x3) window and its end-point bit")
     t.add_argument("--per-class", type=int, default=None,
-                   help="subfield variant: training windows per class and volume (default 2000)")
+                   help="subfield variant: training windows per class and image (default 2000)")
+    t.add_argument("--width", type=int, default=None,
+                   help="subfield variant: hidden width (default 32 in 2D, 256 in 3D)")
     t.add_argument("--out", default=None)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--steps", type=int, default=1500)

@@ -26,12 +26,14 @@ class ClDiceLoss(nn.Module):
         ``morphological``: the soft skeleton of clDice (smooth, not topology
         preserving). ``boolean``: topology-preserving thinning of the
         binarised prediction; gradients reach the kept points.
-        ``skelite``: the paper variant's learned iterative skeletonizer on the
-        binarised prediction (straight-through), differentiable end to end.
+        ``skelite``: the learned subfield network's soft loop on the
+        binarised prediction (straight-through): its forward values are the
+        plain network's skeleton, gradients reach the prediction; with a
+        paper-variant weights file, the paper's dense loop.
     iterations : int, optional
         Thinning iterations (``None``: until done; the morphological default is 10).
     weights : path, optional
-        Skelite weights (default: the shipped paper-variant file).
+        Skelite weights (default: the shipped subfield network of the input's dimensionality).
 
     Inputs are ``(B, 1, H, W)`` or ``(B, 1, D, H, W)`` probabilities and binary targets.
     """
@@ -44,7 +46,7 @@ class ClDiceLoss(nn.Module):
             raise ValueError(f"method {skeletonizer!r} is not differentiable; choose one of {usable}.")
         self.skeletonizer = record.name
         self.iterations = iterations
-        self._options = record.select({"weights": weights, "variant": "paper"})
+        self._options = record.select({"weights": weights})
         self._soft = record.soft_skeleton
 
     def skeleton(self, x: torch.Tensor) -> torch.Tensor:

@@ -55,6 +55,13 @@ def test_an_unknown_method_lists_the_known_ones():
 
 
 def test_every_record_says_whether_it_keeps_the_topology():
-    kept = {r.name: r.keeps_topology(r.resolve({})) for r in methods.methods()}
+    kept = {r.name: r.keeps_topology(r.resolve({}), 2) for r in methods.methods()}
     assert kept == {"skelite": True, "boolean": True, "local": True, "morphological": False, "classic": False}
+
+
+def test_a_plain_skelite_network_keeps_the_topology_only_where_the_whole_window_table_was_checked():
+    record = methods.get("skelite")
+    assert not record.keeps_topology(record.resolve({"guard": False}), 2)  # the paper network: not verified
+    assert record.keeps_topology(record.resolve({"guard": False, "variant": "subfield"}), 2)
+    assert record.keeps_topology(record.resolve({"guard": False}), 3)
 

@@ -214,7 +214,7 @@ class Controller:
             e0, e1 = result.topology
             text += f"; topology changed (β0 err {e0}, β1 err {e1})" if e0 or e1 else "; topology kept"
             record = methods.get(method)
-            if (e0 or e1) and not record.keeps_topology(record.resolve(self.method_options(method, opts))):
+            if (e0 or e1) and not record.keeps_topology(record.resolve(self.method_options(method, opts)), result.skeleton.ndim):
                 hint = " Tick the topology guard to keep it exactly." if "guard" in record.options else ""
                 warning = (f"The {method} skeleton of {layer_name} changed its topology (β0 error {e0}, "
                            f"β1 error {e1}).{hint}")

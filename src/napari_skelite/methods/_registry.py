@@ -49,7 +49,7 @@ def _always(ndim, iterations, options) -> bool:
     return True
 
 
-def _never(options) -> bool:
+def _never(options, ndim: int) -> bool:
     return False
 
 
@@ -83,8 +83,8 @@ class Method:
     bytes_per_voxel : int
         Rough peak memory per voxel of an object's crop (measured with the benchmark).
     keeps_topology : callable
-        ``keeps_topology(options) -> bool``: whether the method guarantees every
-        Betti number; when not, the product measures and reports a change.
+        ``keeps_topology(options, ndim) -> bool``: whether the method guarantees every
+        Betti number of an ``ndim``-D input; when not, the product measures and reports a change.
     soft_skeleton : callable or None
         ``soft_skeleton(x, iterations, options) -> tensor`` on ``(B, 1, *spatial)``
         float tensors, differentiable; ``None``: not differentiable.
@@ -103,7 +103,7 @@ class Method:
     halo: Callable[[int, int | None, int | None, Mapping], int] = thinning_halo
     needs_depth: Callable[[int, int | None, Mapping], bool] = _always
     bytes_per_voxel: int = 100
-    keeps_topology: Callable[[Mapping], bool] = _never
+    keeps_topology: Callable[[Mapping, int], bool] = _never
     soft_skeleton: Callable | None = None
     uses_torch: bool = True
     iterations_for: Callable[[int, int, Mapping], int] = _two_layers_per_iteration

@@ -27,6 +27,6 @@ METHOD = register(Method(
     description="Boolean-predicate topology-preserving thinning: exact topology, the reference skeleton",
     run=run,
     bytes_per_voxel=40,
-    keeps_topology=lambda options: True,
+    keeps_topology=lambda options, ndim: True,
     soft_skeleton=_soft,
 ))

@@ -213,5 +213,5 @@ METHOD = register(Method(
     description="window-local topology-preserving thinning, the teacher of the paper-variant network",
     run=run,
     bytes_per_voxel=80,
-    keeps_topology=lambda options: True,
+    keeps_topology=lambda options, ndim: True,
 ))

@@ -6,11 +6,11 @@ import torch
 
 from .._validate import check_precision
 from ..skelite import (
-    Skelite,
     SubfieldNet,
     binarize,
     guarded,
     load_cached,
+    soft_subfield_skeleton,
     sparse_iterate,
     subfield_iterate,
     thin_blocks,
@@ -104,13 +104,28 @@ def _needs_depth(ndim, iterations, options) -> bool:
             or variant_of(ndim, options["weights"], options["variant"]) == "subfield")
 
 
+def _keeps_topology(options, ndim: int) -> bool:
+    """With the guard, always; without it, when the network is a subfield network verified on the whole
+    window table (no non-simple point and no end point deleted: see ``SubfieldNet.certified``)."""
+    if options["guard"]:
+        return True
+    net = load_cached(ndim, "cpu", options["weights"], options["variant"])
+    return bool(getattr(net, "certified", False))
+
+
 def _soft(x: torch.Tensor, iterations, options) -> torch.Tensor:
-    """The paper variant's dense loop on the binarised batch (straight-through): differentiable end to end."""
+    """A differentiable Skelite skeleton of the batch ``x`` (binarised straight-through).
+
+    The subfield network's soft loop (``S <- S - candidate * d``), unless a
+    paper-variant network is asked for (``variant="paper"`` or its weights
+    file): then the paper's dense loop.
+    """
     nd = x.ndim - 2
-    model = load_cached(nd, x.device, options["weights"], options["variant"] or "paper")
-    if not isinstance(model, Skelite):
-        raise ValueError("a differentiable Skelite skeleton needs the paper variant's network; "
-                         "pass variant='paper' or a paper-variant weights file.")
+    weights = options.get("weights")
+    variant = options.get("variant") or (None if weights is not None else "subfield")
+    model = load_cached(nd, x.device, weights, variant)
+    if isinstance(model, SubfieldNet):
+        return soft_subfield_skeleton(model, x, iterations)
     xb = binarize(x)
     s = xb
     for s in model.iterate(xb, iterations):
@@ -127,6 +142,6 @@ METHOD = register(Method(
     halo=_halo,
     needs_depth=_needs_depth,
     bytes_per_voxel=300,
-    keeps_topology=lambda options: bool(options["guard"]),
+    keeps_topology=_keeps_topology,
     soft_skeleton=_soft,
 ))

@@ -2,7 +2,7 @@
 from .guard import full_blocks, guarded, thin_blocks
 from .network import Skelite, SkeliteNet, binarize
 from .sparse import sparse_iterate
-from .subfield import SubfieldNet, subfield_iterate, subfield_thin
+from .subfield import SubfieldNet, soft_subfield_skeleton, subfield_iterate, subfield_thin, window_table_errors
 from .weights import (
     DEFAULT_VARIANT,
     VARIANTS,
@@ -21,6 +21,8 @@ __all__ = [
     "sparse_iterate",
     "subfield_iterate",
     "subfield_thin",
+    "soft_subfield_skeleton",
+    "window_table_errors",
     "guarded",
     "thin_blocks",
     "full_blocks",

@@ -26,7 +26,6 @@ from ..topology.grid import gather, near
 from ..topology.depth import depth_order
 from ..topology.thinning import thin_at
 from .network import Skelite
-from .subfield import _window_offsets
 
 __all__ = ["sparse_iterate"]
 
@@ -98,7 +97,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
     shape = tuple(x.shape[2:])
     layers = _matrices(model.net.convs, dtype)
     grid = Grid(shape, x.device)
-    window = _window_offsets(grid)
+    window = grid.window
     binary = x[0, 0] > 0.5
     depth, points, starts = depth_order(binary.cpu().numpy(), outside=bool(model.outside), device=x.device)
     deepest = len(starts) - 2

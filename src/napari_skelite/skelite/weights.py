@@ -110,12 +110,24 @@ def load_network(path=None, ndim: int = 2, device="cpu"):
                          f"{', '.join(repr(a) for a in networks)}.")
     if ckpt.get("ndim") != ndim:
         raise ValueError(f"{path} holds {ckpt.get('ndim')}D weights but the input is {ndim}D; pass the {ndim}D weights file.")
-    net = networks[ckpt["architecture"]](ndim)
+    cls = networks[ckpt["architecture"]]
     try:
+        net = cls.from_state_dict(ndim, ckpt["state_dict"]) if hasattr(cls, "from_state_dict") else cls(ndim)
         net.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, KeyError) as e:
         raise ValueError(f"{path} does not match the Skelite {ndim}D network: {e}") from e
+    if isinstance(net, SubfieldNet):
+        net.certified = _certified(net, json.loads(ckpt.get("card", "{}") or "{}"))
     return net.to(device).eval()
+
+
+def _certified(net: SubfieldNet, card: dict) -> bool:
+    """Whether ``card`` records a check of the whole window table at the network's threshold with no wrong deletion."""
+    from .subfield import table_size
+
+    t = card.get("window_table") or {}
+    return (t.get("false_delete") == 0 and t.get("windows") == table_size(net.ndim)
+            and t.get("threshold") == float(net.threshold))
 
 
 _MODELS: dict = {}

@@ -64,6 +64,12 @@ class Grid:
         self.n_subfields = 2**self.ndim
 
     @cached_property
+    def window(self) -> torch.Tensor:
+        """Flat offsets of the full 3x3(x3) window, centre included, in raster order (a conv kernel's order)."""
+        offs = np.array(list(itertools.product((-1, 0, 1), repeat=self.ndim)))
+        return torch.as_tensor(offs @ self.strides, device=self.device)
+
+    @cached_property
     def parity(self) -> torch.Tensor:
         """Subfield code of every flat position (computed on first use).
 

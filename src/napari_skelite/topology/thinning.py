@@ -128,18 +128,22 @@ class Pass(NamedTuple):
     last: bool  # the iteration's last pass
     changed: bool  # the iteration deleted something so far
     cand: torch.Tensor  # flat indices of the pass's border candidates (end points included)
-    deletable: torch.Tensor | None  # simple and not an end point, at ``cand`` (None: no candidates)
+    deletable: torch.Tensor | None  # simple and not an end point, at ``cand`` (None: no candidates or not asked)
     delete: torch.Tensor | None  # what the pass deleted, at ``cand``
+    codes: torch.Tensor | None = None  # neighbourhood codes at ``cand`` before the pass
+    end: torch.Tensor | None = None  # end points marked at the iteration's start, at ``cand``
 
 
 def subfield_passes(grid, flat, candidates=None, *, iterations=None, tick=None, directional=False, simple=None,
-                    decide=None) -> Iterator[Pass]:
+                    decide=None, guard=False) -> Iterator[Pass]:
     """Run the subfield passes on ``flat`` (padded, flattened bool state) in place, yielding each :class:`Pass`.
 
     ``candidates``: flat indices of the only points that may go (None: any
     point). Each pass deletes, among the border points of its subfield, the
-    simple points that are not end points, or what
-    ``decide(grid, flat, cand, deletable) -> bool (P,)`` picks from them.
+    simple points that are not end points; or, with ``decide(codes, end) ->
+    bool (P,)`` (the candidates' neighbourhood codes and end bits), what it
+    picks, and with ``guard`` only what it picks among those simple points.
+    Without ``guard`` a ``decide`` pass never consults the simple-point table.
     The caller stops after an iteration that changed nothing.
     """
     simple = simple_point_lut(grid.ndim, flat.device) if simple is None else simple
@@ -168,13 +172,17 @@ def subfield_passes(grid, flat, candidates=None, *, iterations=None, tick=None, 
             cand = pool.border(sub)
             if face is not None:
                 cand = cand[layer[cand]]
-            deletable = delete = None
+            deletable = delete = codes = ends = None
             if cand.numel():
-                deletable = simple(grid.codes(flat, cand)) & ~end[cand]
-                delete = deletable if decide is None else decide(grid, flat, cand, deletable)
+                codes, ends = grid.codes(flat, cand), end[cand]
+                if decide is None or guard:
+                    deletable = simple(codes) & ~ends
+                delete = deletable if decide is None else decide(codes, ends)
+                if decide is not None and guard:
+                    delete = delete & deletable
                 dele = cand[delete]
                 if dele.numel():
                     flat.index_fill_(0, dele, False)
                     changed = True
                     pool.deleted(dele)
-            yield Pass(k, sub, i == len(passes) - 1, changed, cand, deletable, delete)
+            yield Pass(k, sub, i == len(passes) - 1, changed, cand, deletable, delete, codes, ends)

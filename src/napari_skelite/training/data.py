@@ -13,7 +13,8 @@ from ..synthetic import _check_radius_dist, bezier_curves, render_tubes
 from ..topology.thinning import thin
 from .augment import boundary_noise, downscale, flip_rotate
 
-__all__ = ["DataConfig", "TEACHERS", "teacher_description", "make_sample", "make_masks", "make_dataset", "random_crops"]
+__all__ = ["DataConfig", "TEACHERS", "SHAPES", "teacher_description", "make_sample", "make_masks", "make_shapes",
+           "make_dataset", "random_crops"]
 
 TEACHERS = ("local", "directional")
 
@@ -116,6 +117,62 @@ def make_sample(cfg: DataConfig, seed: int):
 def make_masks(cfg: DataConfig, n: int, seed: int) -> np.ndarray:
     """The ``n`` whole images of :func:`make_dataset` (before any crop), without teacher targets."""
     return np.stack([_render(cfg, np.random.default_rng(_seed(seed, i))) for i in range(n)])
+
+
+#: kinds of :func:`make_shapes` besides Bezier tubes
+SHAPES = ("tubes", "blobs", "plates", "shells", "speckle")
+
+
+def _shape(kind: str, ndim: int, size: int, rng) -> np.ndarray:
+    """One random binary image ``(size,) * ndim`` of ``kind`` (see :data:`SHAPES`), border background."""
+    from scipy import ndimage
+
+    shape = (size,) * ndim
+    if kind == "tubes":
+        cfg = DataConfig.for_dim(ndim, size=size, crop=size)
+        return _render(cfg, rng)
+    grid = np.indices(shape).astype(np.float32)
+    if kind == "blobs":  # smoothed noise, thresholded: lumps, handles, cavities, pinches
+        field = ndimage.gaussian_filter(rng.standard_normal(shape), rng.uniform(1.0, 4.0))
+        m = field > np.quantile(field, rng.uniform(0.45, 0.9))
+    elif kind == "plates":  # slabs and discs of 1-4 points, in random orientations, some crossing
+        m = np.zeros(shape, bool)
+        for _ in range(int(rng.integers(1, 4))):
+            n = rng.standard_normal(ndim)
+            n /= np.linalg.norm(n)
+            c = rng.uniform(0.3, 0.7, ndim) * size
+            d = np.tensordot(n, grid - c.reshape((ndim,) + (1,) * ndim), 1)
+            r = np.sqrt(np.maximum(((grid - c.reshape((ndim,) + (1,) * ndim)) ** 2).sum(0) - d**2, 0))
+            m |= (np.abs(d) <= rng.uniform(0.3, 2.0)) & (r <= rng.uniform(0.2, 0.45) * size)
+    elif kind == "shells":  # spheres and ellipsoids with 1-3 point walls, some opened
+        m = np.zeros(shape, bool)
+        for _ in range(int(rng.integers(1, 3))):
+            c = rng.uniform(0.35, 0.65, ndim) * size
+            ax = rng.uniform(0.12, 0.35, ndim) * size
+            rr = np.sqrt((((grid - c.reshape((ndim,) + (1,) * ndim)) / ax.reshape((ndim,) + (1,) * ndim)) ** 2).sum(0))
+            wall = rng.uniform(0.5, 3.0) / ax.min()
+            shell = np.abs(rr - 1) <= wall
+            if rng.random() < 0.5:
+                shell &= grid[int(rng.integers(ndim))] < c[0] + rng.uniform(0, 0.3) * size
+            m |= shell
+    elif kind == "speckle":  # random points at a random density: rare configurations
+        m = ndimage.binary_dilation(rng.random(shape) < rng.uniform(0.05, 0.5), iterations=int(rng.integers(0, 2)))
+        m &= rng.random(shape) < rng.uniform(0.5, 1.0)
+    else:
+        raise ValueError(f"kind must be one of {', '.join(SHAPES)}; got {kind!r}.")
+    if rng.random() < 0.5:
+        m = boundary_noise(m, rng, p=rng.uniform(0.02, 0.15))
+    m &= np.pad(np.ones((size - 2,) * ndim, bool), 1)
+    return flip_rotate(m, rng)
+
+
+def make_shapes(ndim: int, n: int, seed: int, size: int | None = None) -> list[np.ndarray]:
+    """``n`` images of every kind in :data:`SHAPES` in turn (tubes, blobs, plates, shells, speckle), from ``seed``.
+
+    ``size``: side of each image (default 96 in 2D, 40 in 3D).
+    """
+    size = size or (96 if ndim == 2 else 40)
+    return [_shape(SHAPES[i % len(SHAPES)], ndim, size, np.random.default_rng(_seed(seed, i))) for i in range(n)]
 
 
 def _seed(seed, i):
