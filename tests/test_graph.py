@@ -176,10 +176,10 @@ def test_the_default_methods_skeleton_of_a_small_l_shape_gives_a_branch_table():
     assert len(df) >= 1 and set(df["label"]) == {1}
 
 
-def test_the_minimal_skeleton_drops_the_redundant_corner_of_a_diagonal_step():
+def test_the_minimal_skeleton_drops_the_redundant_corner_of_a_4_connected_step():
     skel = np.zeros((6, 8), np.uint8)
     skel[2, 1:4] = 1
-    skel[3, 3:7] = 1  # (2, 3) is a detour between (2, 2) and (3, 4)... and (3, 3) too
+    skel[3, 3:7] = 1  # a 4-connected step: (2, 3) or (3, 3) can go, the line stays connected
     out = minimal_skeleton(skel)
     assert out[2, 1] and out[3, 6] and (out > 0).sum() < (skel > 0).sum()
     assert betti_per_label(out) == betti_per_label(skel)
