@@ -1,4 +1,6 @@
 """Chunked (dask map_overlap) skeletonization equals the whole-image result."""
+import warnings
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from napari_skelite import skeletonize
-from napari_skelite.chunked import halo_size, max_depth
+from napari_skelite.chunked import ChunkSizeWarning, halo_size, max_depth
 from napari_skelite.synthetic import bezier_curves, render_tubes
 
 METHODS = ["skelite", "boolean", "local", "morphological", "classic"]
@@ -118,3 +120,57 @@ def test_chunked_work_runs_on_a_distributed_local_cluster():
             out = skeletonize(da.from_array(labels, chunks=16), "skelite", client=client)
     assert isinstance(out, np.ndarray)
     assert np.array_equal(out, whole)
+
+
+def _flat_rod():
+    """A 2 x 2 x 60 rod: scikit-image's 3D thinning erases it, so the whole-image run keeps one point."""
+    v = np.zeros((6, 6, 64), np.uint8)
+    v[2:4, 2:4, 2:62] = 7
+    return v
+
+
+@pytest.mark.parametrize("chunk", [8, 16, 24, 32])
+def test_chunked_classic_keeps_a_flat_object_that_no_chunk_holds_whole(chunk):
+    whole = skeletonize(_flat_rod(), "classic")
+    assert np.unique(whole).tolist() == [0, 7]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChunkSizeWarning)
+        assert np.array_equal(skeletonize(_flat_rod(), "classic", chunks=chunk), whole)
+
+
+def test_a_lazy_classic_skeleton_keeps_a_flat_object_that_no_chunk_holds_whole():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChunkSizeWarning)
+        lazy = skeletonize(da.from_array(_flat_rod(), chunks=8), "classic")
+    assert np.array_equal(lazy.compute(), skeletonize(_flat_rod(), "classic"))
+
+
+def test_the_cli_with_chunks_keeps_a_flat_object(tmp_path):
+    from napari_skelite.cli import main
+
+    np.save(tmp_path / "rod.npy", _flat_rod())
+    assert main(["skeletonize", str(tmp_path / "rod.npy"), str(tmp_path / "s.npy"), "--method", "classic",
+                 "--chunks", "8"]) == 0
+    assert np.unique(np.load(tmp_path / "s.npy")).tolist() == [0, 7]
+
+
+def test_chunks_smaller_than_the_halo_are_enlarged_with_a_warning_that_says_so():
+    with pytest.warns(ChunkSizeWarning, match="halo"):
+        skeletonize(_flat_rod(), "classic", chunks=8)
+
+
+@pytest.mark.parametrize("chunks", [0, -5, 2.5, (8, 8), True])
+def test_a_chunk_size_that_is_not_a_positive_integer_per_axis_is_refused(chunks):
+    with pytest.raises(ValueError, match="chunks"):
+        skeletonize(_flat_rod(), "boolean", chunks=chunks)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (4, 0, 3)])
+def test_a_zero_size_input_in_chunks_gives_an_empty_skeleton(shape):
+    out = skeletonize(np.zeros(shape, np.uint16), "boolean", chunks=4)
+    assert out.shape == shape and out.dtype == np.uint16
+
+
+def test_a_zero_size_dask_input_gives_an_empty_skeleton():
+    out = skeletonize(da.zeros((0, 6), dtype=np.uint8, chunks=3), "boolean")
+    assert np.asarray(out).shape == (0, 6)

@@ -174,3 +174,171 @@ def test_an_unknown_output_extension_is_refused_before_any_work(tmp_path, capsys
     _tree(tmp_path)
     assert main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "t.xyz")]) != 0
     assert ".swc" in capsys.readouterr().err
+
+
+# --- refused before any work, with one line that says what to do; nothing lost, nothing left -----
+
+
+@pytest.fixture
+def no_run(monkeypatch):
+    """Makes any skeletonize call fail the test: what is refused must be refused before the run."""
+    import napari_skelite.api as api
+
+    def run(*a, **k):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(api, "skeletonize", run)
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_an_existing_record_is_not_replaced_without_overwrite(tmp_path, capsys, no_run):
+    np.save(tmp_path / "in.npy", _mask())
+    (tmp_path / "out.tif.json").write_text("{}")
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "out.tif")]) == 2
+    assert "out.tif.json exists" in _err(capsys) and (tmp_path / "out.tif.json").read_text() == "{}"
+
+
+def test_a_second_run_to_the_same_output_fails_instead_of_saying_it_wrote(tmp_path, capsys, monkeypatch):
+    import networkx as nx
+
+    _tree(tmp_path)
+    out = tmp_path / "t.graphml"
+    write = nx.write_graphml
+
+    def racing(g, path, *a, **k):  # the first run finishes while this one writes
+        out.write_text("<graphml/>")
+        return write(g, path, *a, **k)
+
+    monkeypatch.setattr(nx, "write_graphml", racing)
+    assert main(["skeletonize", str(tmp_path / "tree.npy"), str(out), "--method", "boolean"]) == 2
+    assert "another process" in _err(capsys) and out.read_text() == "<graphml/>"
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_chunk_size_below_one_is_refused_by_the_parser(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as e:
+        main(["skeletonize", "a.npy", "b.npy", "--chunks", value])
+    assert e.value.code == 2 and "positive chunk side" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "-1"])
+def test_a_prune_length_that_is_nan_or_negative_is_refused_by_the_parser(capsys, value):
+    with pytest.raises(SystemExit) as e:
+        main(["skeletonize", "a.npy", "b.npy", "--prune", value])
+    assert e.value.code == 2 and "length >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_threshold_that_is_not_finite_is_refused_before_the_run(tmp_path, capsys, no_run, value):
+    np.save(tmp_path / "in.npy", _mask())
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "o.npy"), f"--threshold={value}"]) == 2
+    assert "finite number" in _err(capsys)
+
+
+def test_a_threshold_above_the_images_maximum_is_refused_before_the_run(tmp_path, capsys, no_run):
+    np.save(tmp_path / "in.npy", _mask())
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "o.npy"), "--threshold", "7"]) == 2
+    assert "keeps no point" in _err(capsys) and not (tmp_path / "o.npy").exists()
+
+
+@pytest.mark.parametrize("spacing", [float("nan"), 0.0])
+def test_a_tiff_with_a_broken_z_spacing_is_refused_before_the_run(tmp_path, capsys, no_run, spacing):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "in.tif", np.stack([_mask()] * 3), imagej=True, resolution=(2.0, 2.0),
+                     metadata={"spacing": spacing})
+    assert main(["skeletonize", str(tmp_path / "in.tif"), str(tmp_path / "o.tif")]) == 2
+    assert "voxel size" in _err(capsys) and not (tmp_path / "o.tif").exists()
+
+
+@pytest.mark.parametrize(("name", "content"), [("in.npy", b""), ("in.png", b"\x89PNG\r\n\x1a\n\x00\x00"),
+                                               ("in.png", b"")])
+def test_an_empty_or_cut_input_file_is_one_error_line(tmp_path, capsys, name, content):
+    (tmp_path / name).write_bytes(content)
+    assert main(["skeletonize", str(tmp_path / name), str(tmp_path / "o.npy")]) == 2
+    assert "could not be read" in _err(capsys)
+
+
+def test_a_truncated_zlib_tiff_is_one_error_line(tmp_path, capsys):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "v.tif", np.stack([_mask()] * 8), compression="zlib")
+    data = (tmp_path / "v.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(data[: int(len(data) * 0.9)])
+    assert main(["skeletonize", str(tmp_path / "cut.tif"), str(tmp_path / "o.tif")]) == 2
+    assert "cut.tif" in _err(capsys) and not (tmp_path / "o.tif").exists()
+
+
+def test_a_png_output_for_ids_above_65535_is_refused_before_the_run(tmp_path, capsys, no_run):
+    np.save(tmp_path / "in.npy", _mask().astype(np.uint32) * 35_000)
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "o.png")]) == 2
+    assert "use .tif or .npy" in _err(capsys).lower()
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, capsys, monkeypatch):
+    import napari_skelite.api as api
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "skeletonize", interrupted)
+    np.save(tmp_path / "in.npy", _mask())
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "o.npy")]) == 130
+    assert len(_err(capsys).strip().splitlines()) == 1
+
+
+def test_sigterm_during_a_graph_write_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    import networkx as nx
+
+    _tree(tmp_path)
+
+    def killed(g, path, *a, **k):
+        with open(path, "w") as f:
+            f.write("<graphml")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(nx, "write_graphml", killed)
+    assert main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "t.graphml"), "--method", "boolean"]) == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree.npy"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_failed_record_write_leaves_no_temporary_file(tmp_path, capsys):
+    np.save(tmp_path / "in.npy", _mask())
+    (tmp_path / "o.npy.json").mkdir()  # the record's name is taken by a folder: its write fails
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "o.npy"), "--overwrite"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.npy", "o.npy", "o.npy.json"]
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path, capsys, no_run):
+    np.save(tmp_path / "in.npy", _mask())
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "file" / "sub" / "o.tif")]) == 2
+    assert "not a folder" in _err(capsys)
+
+
+def test_an_unwritable_output_folder_is_refused_before_the_run(tmp_path, capsys, no_run):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes in any folder")
+    np.save(tmp_path / "in.npy", _mask())
+    (tmp_path / "ro").mkdir(mode=0o500)
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "ro" / "o.tif")]) == 2
+    assert "cannot write" in _err(capsys)
+
+
+def test_the_record_is_strict_json_even_for_an_infinite_pruning_length(tmp_path):
+    _tree(tmp_path)
+    assert main(["skeletonize", str(tmp_path / "tree.npy"), str(tmp_path / "p.npy"), "--method", "boolean",
+                 "--prune", "inf"]) == 0
+    text = (tmp_path / "p.npy.json").read_text()
+    assert "Infinity" not in text and json.loads(text)["pruned"]["length"] is None

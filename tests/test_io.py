@@ -49,3 +49,95 @@ def test_a_flipped_axis_stores_the_size_of_its_voxels(tmp_path):
 
     path = write_labels(tmp_path / "s.tif", _labels(np.uint8), spacing=(-2.0, 0.5, 0.5))
     assert read_spacing(path, 3) == ((2.0, 0.5, 0.5), None)
+
+
+# --- damaged files are refused, ids and files are never changed -------------------------------------
+
+
+def _volume():
+    return (np.random.default_rng(0).random((8, 32, 40)) * 5).astype(np.uint8)
+
+
+@pytest.mark.parametrize("kind", [{"imagej": True}, {"compression": "zlib"}, {"ome": True}])
+@pytest.mark.parametrize("share", [0.3, 0.6, 0.9])
+def test_a_truncated_3d_tiff_is_refused_not_read_as_its_first_plane(tmp_path, kind, share):
+    tifffile.imwrite(tmp_path / "v.tif", _volume(), **kind)
+    data = (tmp_path / "v.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(data[: int(len(data) * share)])
+    with pytest.raises(ValueError, match="cut.tif"):
+        read_labels(tmp_path / "cut.tif")
+
+
+def test_a_whole_imagej_volume_still_reads_as_a_volume(tmp_path):
+    tifffile.imwrite(tmp_path / "v.tif", _volume(), imagej=True)
+    assert np.array_equal(read_labels(tmp_path / "v.tif"), _volume())
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("empty.npy", b""),
+    ("short.png", b"\x89PNG\r\n\x1a\n\x00\x00"),
+    ("empty.png", b""),
+    ("empty.tif", b""),
+])
+def test_an_empty_or_cut_file_is_a_clear_error_naming_it(tmp_path, name, content):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=f"{name} could not be read"):
+        read_labels(tmp_path / name)
+
+
+def test_png_keeps_every_id_up_to_65535_and_a_lone_id_1(tmp_path):
+    one = np.zeros((6, 7), np.uint8)
+    one[2, 3] = 1
+    assert np.array_equal(read_labels(write_labels(tmp_path / "one.png", one)), one)
+    big = one.astype(np.uint32) * 65535
+    assert np.array_equal(read_labels(write_labels(tmp_path / "big.png", big)), big)
+
+
+def test_png_refuses_ids_it_cannot_hold_instead_of_wrapping_them(tmp_path):
+    ids = np.zeros((6, 7), np.uint32)
+    ids[1, 1], ids[3, 3] = 70_000, 140_000
+    with pytest.raises(ValueError, match="up to 65535"):
+        write_labels(tmp_path / "s.png", ids)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_file_created_by_another_process_during_a_write_is_not_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "s.npy"
+    save = np.save
+
+    def racing(file, arr, *a, **k):  # another run writes the same output meanwhile
+        out.write_bytes(b"the other run's file")
+        return save(file, arr, *a, **k)
+
+    monkeypatch.setattr(np, "save", racing)
+    with pytest.raises(FileExistsError, match="another process"):
+        write_labels(out, _labels(np.uint8))
+    assert out.read_bytes() == b"the other run's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npy"]
+
+
+def test_a_graph_file_created_by_another_process_during_a_write_is_not_replaced(tmp_path, monkeypatch):
+    import napari_skelite.graph as graph
+    from napari_skelite.io import write_graph
+
+    out = tmp_path / "g.csv"
+    table = graph.branch_table
+
+    def racing(*a, **k):
+        out.write_text("the other run's graph")
+        return table(*a, **k)
+
+    monkeypatch.setattr(graph, "branch_table", racing)
+    with pytest.raises(FileExistsError):
+        write_graph(out, _labels(np.uint8))
+    assert out.read_text() == "the other run's graph" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_tiff_with_a_nan_or_zero_z_spacing_is_refused_with_what_to_do(tmp_path):
+    from napari_skelite.io import read_spacing
+
+    for bad in (float("nan"), 0.0):
+        path = tmp_path / f"s{bad}.tif"
+        tifffile.imwrite(path, _labels(np.uint8), imagej=True, resolution=(2.0, 2.0), metadata={"spacing": bad})
+        with pytest.raises(ValueError, match="Image > Properties"):
+            read_spacing(path, 3)

@@ -168,3 +168,9 @@ def test_a_colour_tiff_is_refused_not_read_as_a_volume(tmp_path):
     tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb")
     with pytest.raises(ValueError, match="colour image"):
         read_labels(tmp_path / "c.tif")
+
+
+@pytest.mark.parametrize("guard", ["no", 0, None])
+def test_a_guard_that_is_not_true_or_false_is_refused(guard):
+    with pytest.raises(TypeError, match="True or False"):
+        skeletonize(_bar(), "skelite", guard=guard)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import ndimage
 
 from napari_skelite import skeletonize
 from napari_skelite.synthetic import topology_shape
@@ -16,6 +17,20 @@ search = load_benchmark("topology_search")
 @given(seed=st.integers(0, 2**31 - 1), chunk=st.sampled_from([6, 8]))
 def test_every_method_keeps_ids_and_chunks_and_the_guaranteed_ones_keep_every_betti_number(seed, chunk):
     assert search.check(search.shape_for(seed), chunk=chunk) == []
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**31 - 1), chunk=st.sampled_from([6, 8]))
+def test_every_method_keeps_flat_objects_in_chunks_as_in_the_whole_image(seed, chunk):
+    assert search.check(search.plate_for(seed), chunk=chunk) == []
+
+
+def test_the_flat_objects_are_plates_and_slabs_longer_than_a_chunk_and_its_halo():
+    for seed in range(20):
+        labels = search.plate_for(seed)
+        first = next(box for box in ndimage.find_objects(labels) if box is not None)
+        sides = sorted(b.stop - b.start for b in first)
+        assert sides[0] <= 2 and sides[-1] >= 12 and max(labels.shape) >= 24
 
 
 @pytest.mark.parametrize("seed", [1, 13, 15])

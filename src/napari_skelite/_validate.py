@@ -5,9 +5,11 @@ import numpy as np
 
 __all__ = [
     "as_label_array",
+    "check_chunks",
     "check_iterations",
     "check_label_dtype",
     "check_precision",
+    "check_spacing",
     "intensity_image_reason",
     "otsu_threshold",
     "threshold_reason",
@@ -87,6 +89,57 @@ def check_iterations(iterations) -> int | None:
     if isinstance(iterations, (bool, np.bool_)) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
         raise ValueError(f"`iterations` must be a positive integer or None (as many as needed); got {iterations!r}.")
     return int(iterations)
+
+
+def check_spacing(spacing, ndim: int, name: str = "spacing") -> tuple[float, ...]:
+    """The voxel size per axis as ``ndim`` positive floats.
+
+    ``None`` means 1 along every axis; one number applies to every axis. A
+    negative size (a napari layer flipped along that axis) counts by its
+    absolute value.
+
+    Raises
+    ------
+    ValueError
+        For a size that is NaN, infinite or zero, that is not a number, or
+        a sequence whose length is not ``ndim``.
+    """
+    if spacing is None:
+        return (1.0,) * ndim
+    try:
+        arr = np.asarray(spacing, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a number or {ndim} numbers, one per axis; got {spacing!r}.") from None
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.size != ndim):
+        raise ValueError(f"`{name}` must be a number or {ndim} numbers, one per axis; got {spacing!r}.")
+    arr = np.abs(np.broadcast_to(arr, (ndim,)))
+    if not np.isfinite(arr).all() or (arr == 0).any():
+        raise ValueError(f"`{name}` must be finite and non-zero along every axis (the voxel size); got {spacing!r}.")
+    return tuple(float(v) for v in arr)
+
+
+def check_chunks(chunks, ndim: int):
+    """``chunks`` for a chunked run: ``None``, ``"auto"``, a positive int, or per axis a positive int (or dask's
+    tuple of block sizes).
+
+    Raises
+    ------
+    ValueError
+        For zero, negative or non-integral sizes, or a sequence whose length is not ``ndim``.
+    """
+    if chunks is None or (isinstance(chunks, str) and chunks == "auto"):
+        return chunks
+
+    def positive(c) -> bool:
+        return isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) and c >= 1
+
+    sizes = chunks if isinstance(chunks, (tuple, list)) else (chunks,)
+    ok = all(positive(c) or (isinstance(c, tuple) and c and all(positive(b) for b in c)) for c in sizes)
+    if not ok or (isinstance(chunks, (tuple, list)) and len(chunks) != ndim):
+        raise ValueError(f"`chunks` must be a positive integer (the side of a chunk), one per axis ({ndim}) "
+                         f"or 'auto'; got {chunks!r}.")
+    return tuple(c if isinstance(c, tuple) else int(c) for c in chunks) if isinstance(chunks, (tuple, list)) \
+        else int(chunks)
 
 
 PRECISIONS = ("float32", "bfloat16")

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from . import methods
-from ._validate import as_label_array, check_iterations, check_label_dtype, intensity_image_reason
-from .chunked import is_dask_array, skeletonize_chunked
+from ._validate import (as_label_array, check_chunks, check_iterations, check_label_dtype, intensity_image_reason,
+                        output_dtype)
+from .chunked import is_dask_array, keep_lost_objects, skeletonize_chunked
 from .device import torch_threads
 from .engine import skeletonize_array
 from .metrics import betti_errors
@@ -104,9 +105,16 @@ def skeletonize(
         done, so progress moves inside one large object); for chunked input,
         finished and all chunks. Raise in it to cancel.
     chunks : int or tuple, optional
-        Process a numpy input chunk by chunk (``dask.array`` chunks), each with
-        a halo equal to the method's receptive field; the result is the same as
-        without chunks. Dask array inputs are always processed this way.
+        Process a numpy input chunk by chunk (``dask.array`` chunks: a positive
+        side, one per axis, or ``"auto"``), each with a halo equal to the
+        method's receptive field; the result is the same as without chunks.
+        Chunks smaller than the halo are enlarged to it, with a
+        :class:`napari_skelite.chunked.ChunkSizeWarning`. Dask array inputs
+        are always processed this way. For the methods that can erase an
+        object (``classic``, ``morphological``, Skelite with ``guard=False``)
+        the result is completed by one pass over the whole image
+        (:func:`napari_skelite.chunked.keep_lost_objects`), which holds the
+        labels and the skeleton in memory.
     check_topology : bool
         For a numpy input and a method (or options) that does not guarantee
         topology, compare the Betti numbers of every label with its skeleton's
@@ -201,13 +209,32 @@ def _chunked(mask, lazy, record, iterations, device, return_steps, options, call
     if return_steps:
         raise ValueError("return_steps is not available for chunked (dask) input; run on a numpy crop to see the steps.")
     if lazy:
+        check_label_dtype(mask)
+        chunks = check_chunks(chunks, mask.ndim)
         arr = mask if chunks is None else mask.rechunk(chunks)
-        check_label_dtype(arr)
     else:
-        arr = da.from_array(as_label_array(mask), chunks=chunks if chunks is not None else "auto")
+        labels = as_label_array(mask)
+        arr = da.from_array(labels, chunks=check_chunks(chunks, labels.ndim) or "auto")
+    if arr.size == 0:  # nothing to thin: an empty skeleton of the same shape
+        dtype = np.dtype(np.uint32) if arr.dtype.kind == "f" else output_dtype(np.empty(0, arr.dtype))
+        return da.zeros(arr.shape, dtype=dtype) if lazy and client is None else np.zeros(arr.shape, dtype)
     compute = (lambda x: client.compute(x).result()) if client is not None else (lambda x: x.compute())
     out = skeletonize_chunked(arr, record, iterations, device, options=options,
                               callback=callback if client is None else None, compute=compute)
+    complete = not record.keeps_topology(options)  # only these methods can erase an object no chunk holds whole
     if lazy and client is None:
-        return out
-    return np.asarray(compute(out))
+        if not complete:
+            return out
+        import dask
+
+        whole = dask.delayed(_completed)(arr, out)
+        return da.from_delayed(whole, arr.shape, out.dtype).rechunk(out.chunks)
+    result = np.asarray(compute(out))
+    if complete:
+        keep_lost_objects(np.asarray(compute(arr)) if lazy else labels, result)
+    return result
+
+
+def _completed(labels, skeleton):
+    """:func:`keep_lost_objects` on computed arrays (the last step of a lazy chunked run)."""
+    return keep_lost_objects(np.asarray(labels), np.array(skeleton))

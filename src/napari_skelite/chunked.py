@@ -22,14 +22,22 @@ whole-volume result:
   points per unit of depth, inside the subfield bound above, which it uses.
 
 Chunks are made even-sized so that the subfield parities of every extended
-chunk agree with the whole image. Objects are thinned per label on their
-bounding box as in :func:`napari_skelite.skeletonize`; an object cut by a chunk's
-halo is thinned without the "keep a point of an erased object" rule (its core
+chunk agree with the whole image; a chunk smaller than the halo is enlarged
+to it (with a :class:`ChunkSizeWarning`, as the working memory then follows
+the halo, not the chunk). Objects are thinned per label on their bounding
+box as in :func:`napari_skelite.skeletonize`; an object cut by a chunk's halo
+is thinned without the "keep a point of an erased object" rule (its core
 part is exact anyway, and the chunk that holds it whole applies the rule).
+An object that no chunk holds whole (a plate or slab longer than a chunk and
+its halo) and that the method erased everywhere gets that point from
+:func:`keep_lost_objects`, run on the whole result: only methods that do not
+keep topology (scikit-image, the soft skeleton, Skelite without the guard)
+can erase an object, so only they need it.
 """
 from __future__ import annotations
 
 import threading
+import warnings
 from functools import partial
 
 import numpy as np
@@ -37,9 +45,13 @@ from scipy import ndimage
 
 from . import methods
 from ._validate import output_dtype
-from .engine import skeletonize_array
+from .engine import _keep_lost_objects, skeletonize_array
 
-__all__ = ["is_dask_array", "max_depth", "halo_size", "skeletonize_chunked"]
+__all__ = ["ChunkSizeWarning", "is_dask_array", "keep_lost_objects", "max_depth", "halo_size", "skeletonize_chunked"]
+
+
+class ChunkSizeWarning(UserWarning):
+    """The chunks asked for are smaller than the method's halo: they were enlarged to it."""
 
 
 def is_dask_array(a) -> bool:
@@ -92,15 +104,18 @@ def halo_size(method, ndim: int, depth: int | None, iterations: int | None = Non
     return record.chunk_halo(ndim, depth, iterations, record.resolve(options))
 
 
-def _even_chunks(darr, halo):
+def _even_chunks(darr, halo, method_name: str = "the method"):
     """Rechunk to regular even chunks no smaller than the halo (parities stay aligned).
 
-    Returns the rechunked array and the halo per axis (0 along an axis held in one chunk).
+    Returns the rechunked array and the halo per axis (0 along an axis held in
+    one chunk). Chunks enlarged to the halo are said in a :class:`ChunkSizeWarning`.
     """
-    new, depth = [], []
+    new, depth, enlarged = [], [], []
     for axis_chunks, n in zip(darr.chunks, darr.shape):
         size = max(max(axis_chunks), halo, 2)
         size += size % 2
+        if max(axis_chunks) < halo < n:
+            enlarged.append(max(axis_chunks))
         if size >= n:
             new.append(n)
             depth.append(0)
@@ -113,6 +128,13 @@ def _even_chunks(darr, halo):
             sizes.append(rest)
         new.append(tuple(sizes))
         depth.append(halo)
+    if enlarged:
+        side = halo + halo % 2
+        warnings.warn(ChunkSizeWarning(
+            f"chunks of {min(enlarged)} points are smaller than the halo of method {method_name} on this image "
+            f"({halo} points): chunks of {side} are used, so each one works on about {3 * side} points a side "
+            "(the chunk and its halo on both sides), more than the chunk size asked for bounds. Ask for chunks "
+            f"of at least {side} to choose the working memory yourself."), stacklevel=6)
     return darr.rechunk(tuple(new)), tuple(depth)
 
 
@@ -169,7 +191,7 @@ def skeletonize_chunked(mask, method, iterations=None, device="auto", *, options
     out_dtype = np.dtype(np.uint32) if mask.dtype.kind == "f" else output_dtype(np.empty(0, mask.dtype))
     depth = max_depth(mask, compute) if record.needs_depth(mask.ndim, iterations, options) else None
     halo = record.chunk_halo(mask.ndim, depth, iterations, options)
-    darr, depths = _even_chunks(mask, halo)
+    darr, depths = _even_chunks(mask, halo, repr(record.name))
     progress = _Progress(callback, int(np.prod(darr.numblocks))) if callback is not None else None
     func = partial(_skeletonize_block, record=record, iterations=iterations, device=device, options=options,
                    out_dtype=out_dtype, cut_axes=tuple(a for a, d in enumerate(depths) if d), progress=progress)
@@ -178,3 +200,41 @@ def skeletonize_chunked(mask, method, iterations=None, device="auto", *, options
     if progress is not None:
         progress.total = int(np.prod(out.numblocks))
     return out
+
+
+def keep_lost_objects(labels: np.ndarray, skeleton: np.ndarray) -> np.ndarray:
+    """Give each connected piece of a label that has no skeleton point the point a whole-image run gives it.
+
+    A whole-image run represents every piece of a label that its method
+    erased entirely by the piece's first deepest point (city-block depth, the
+    image border as background, raster order). A chunked run can only do that
+    for pieces some chunk holds whole; this adds the point to the others.
+
+    Parameters
+    ----------
+    labels : (M, N) or (P, M, N) array of label ids
+    skeleton : array of ``labels``' shape
+        A chunked skeleton of ``labels``; changed in place.
+
+    Returns
+    -------
+    ``skeleton``
+    """
+    from skimage.measure import label
+
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f":
+        labels = labels.astype(np.uint64)
+    if not labels.any():
+        return skeleton
+    pieces = label(labels, background=0, connectivity=labels.ndim)  # pieces of one id, 8/26-connected
+    hit = np.bincount(pieces[skeleton > 0], minlength=int(pieces.max()) + 1) > 0
+    hit[0] = True
+    boxes = ndimage.find_objects(pieces)
+    for k in np.flatnonzero(~hit):
+        box = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(boxes[k - 1], labels.shape))
+        piece = np.pad(pieces[box] == k, 1)  # the image border is background
+        point = _keep_lost_objects(piece, np.zeros_like(piece))  # the whole-image rule on this piece alone
+        where = tuple(int(c) - 1 + b.start for c, b in zip(np.argwhere(point)[0], box))
+        skeleton[where] = labels[where]
+    return skeleton

@@ -13,7 +13,10 @@ Run ``napari-skelite COMMAND --help`` for a command's options and defaults.
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -32,40 +35,81 @@ def _method_options(a, method: str) -> dict:
     return methods.get(method).select(given)
 
 
-def _threshold(image, value: str):
-    """``image > value``; ``value`` is a number or ``otsu``."""
+def _threshold_value(value: str | None):
+    """``--threshold``'s value: ``"otsu"``, a finite number, or None; anything else is refused before any work."""
+    if value is None or value == "otsu":
+        return value
+    try:
+        t = float(value)
+    except ValueError:
+        raise ValueError(f"--threshold takes a number or 'otsu'; got {value!r}.") from None
+    if not math.isfinite(t):
+        raise ValueError(f"--threshold takes a finite number or 'otsu'; got {value!r}.")
+    return t
+
+
+def _threshold(image, value):
+    """``image > value``; ``value`` is a number or ``otsu``. A threshold that keeps no point is refused."""
     import numpy as np
 
     from ._validate import otsu_threshold
 
-    if value == "otsu":
-        t = otsu_threshold(image)
-    else:
-        try:
-            t = float(value)
-        except ValueError:
-            raise ValueError(f"--threshold takes a number or 'otsu'; got {value!r}.") from None
+    t = otsu_threshold(image) if value == "otsu" else value
     fg = np.asarray(image) > t
+    if fg.size and not fg.any():
+        top = np.asarray(image).max()
+        raise ValueError(f"--threshold {t:g} keeps no point: the image's values are at most {top:g}. "
+                         "Choose a lower threshold, or 'otsu'.")
     print(f"napari-skelite: foreground = points above {t:g} ({fg.mean():.1%} of the image)", file=sys.stderr)
     return fg
 
 
-def _cmd_skeletonize(a):
-    from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
-    from .io import is_graph_file, read_labels, read_spacing, write_graph, write_labels
+def _prune_length(text: str) -> float:
+    """``--prune``'s value: a length >= 0 (NaN and negative ones are refused by the parser)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a length >= 0; got {text!r}") from None
+    if math.isnan(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"takes a length >= 0; got {text!r}")
+    return v
 
+
+def _chunk_side(text: str) -> int:
+    """``--chunks``'s value: a positive integer."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"takes a positive chunk side (points); got {text!r}")
+    return v
+
+
+def _cmd_skeletonize(a):
+    import numpy as np
+
+    from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
+    from .chunked import ChunkSizeWarning
+    from .io import check_label_output, check_output, is_graph_file, read_labels, read_spacing, write_graph, write_labels
+
+    # everything that can be refused is refused before the input is read or any work starts
     graph_out = is_graph_file(a.output)  # an unknown extension is refused before any work
-    if a.prune is not None and a.prune < 0:
+    if a.prune is not None and (math.isnan(a.prune) or a.prune < 0):
         raise ValueError(f"--prune takes a length >= 0; got {a.prune:g}.")
-    if Path(a.output).exists() and not a.overwrite:
-        raise FileExistsError(f"{a.output} exists; pass --overwrite to replace it.")
+    threshold = _threshold_value(a.threshold)
+    check_output(a.output, overwrite=a.overwrite, record=not a.no_record, flag="--overwrite")
     mask = read_labels(a.input)
-    if a.threshold is not None:
-        mask = _threshold(mask, a.threshold)
+    spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
+    if threshold is not None:
+        mask = _threshold(mask, threshold)
+    if not graph_out and mask.dtype.kind in "biuf" and mask.size:
+        check_label_output(a.output, mask.ndim, np.max(mask))
     options = _method_options(a, a.method)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TopologyChangedWarning)
         warnings.simplefilter("always", IntensityImageWarning)
+        warnings.simplefilter("always", ChunkSizeWarning)
         skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
     for w in caught:
         if issubclass(w.category, TopologyChangedWarning):
@@ -77,14 +121,15 @@ def _cmd_skeletonize(a):
             print(f"napari-skelite: warning: {a.input} looks like an intensity image, not a label image: "
                   f"{w.message.reason}; each grey value was skeletonized as an object. Pass --threshold otsu "
                   "(or a value) to skeletonize its foreground.", file=sys.stderr)
+        elif issubclass(w.category, ChunkSizeWarning):
+            print(f"napari-skelite: warning: {w.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
     if a.prune:
         from .graph import prune
 
         before = int((skel > 0).sum())
-        skel = prune(skel, a.prune, spacing=spacing or 1.0)
+        skel = prune(skel, a.prune, spacing=spacing)
         print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
               f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
     if graph_out:
@@ -102,7 +147,7 @@ def _cmd_skeletonize(a):
                          shape=mask.shape, scale=spacing, skeleton_points=n)
         if a.prune:
             rec["pruned"] = pruned_record(a.prune, spacing)
-        msg += f"; how it was made: {write_record(out, rec)}"
+        msg += f"; how it was made: {write_record(out, rec, overwrite=a.overwrite)}"
     print(msg)
 
 
@@ -208,9 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     _skelite_flags(s)
     s.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="Skelite paper variant: precision of the network's products")
-    s.add_argument("--chunks", type=int, default=None,
+    s.add_argument("--chunks", type=_chunk_side, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
-    s.add_argument("--prune", type=float, default=None, metavar="LENGTH",
+    s.add_argument("--prune", type=_prune_length, default=None, metavar="LENGTH",
                    help="remove end branches shorter than LENGTH (physical units of the input's voxel size) "
                    "and each label's stray pieces shorter than LENGTH")
     s.add_argument("--threshold", default=None, metavar="VALUE",
@@ -306,13 +351,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM, so that a write in progress removes its temporary file."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
+    """Run a command; returns the exit status (2: an error, 130: interrupted, 143: terminated)."""
     args = build_parser().parse_args(argv)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         args.func(args)
     except (ValueError, TypeError, MemoryError, OSError) as e:  # OSError: missing, existing, unwritable files
         print(f"napari-skelite: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("napari-skelite: interrupted (no partial file is left)", file=sys.stderr)
+        return 130
+    except Terminated:
+        print("napari-skelite: terminated (no partial file is left)", file=sys.stderr)
+        return 143
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 

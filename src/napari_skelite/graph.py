@@ -1,4 +1,11 @@
-"""Skeleton graphs (via skan): branches with lengths, radii and types per label; pruning; networkx graphs."""
+"""Skeleton graphs (via skan): branches with lengths, radii and types per label; pruning; networkx graphs.
+
+Every function here first reduces the skeleton to a minimal one (see
+:func:`minimal_skeleton`): points that a method left although their removal
+keeps every label's topology (three mutually adjacent points, 2x2 blocks,
+corners of diagonal runs) would give skan cycles that are not loops, and
+some of them make skan fail.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ._validate import as_label_array, check_spacing
 from .metrics import _boxes
 
-__all__ = ["BRANCH_TYPES", "Branches", "branch_table", "branches", "prune", "radius_image", "to_networkx"]
+__all__ = ["BRANCH_TYPES", "Branches", "branch_table", "branches", "minimal_skeleton", "prune", "radius_image",
+           "to_networkx"]
 
 #: skan's branch type codes 0-3, by name
 BRANCH_TYPES = ("end-end", "junction-end", "junction-junction", "cycle")
@@ -47,9 +56,15 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     Returns
     -------
     float64 array of ``mask``'s shape, 0 outside the labels
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a mask that is not a label image, or a spacing that is not a
+        finite non-zero size per axis (a negative one counts by its size).
     """
-    mask = np.asarray(mask)
-    sp = np.broadcast_to(np.asarray(spacing, float), (mask.ndim,))
+    mask = as_label_array(mask, "mask")
+    sp = np.asarray(check_spacing(spacing, mask.ndim))
     out = np.zeros(mask.shape, np.float64)
     for i, box in _boxes(mask).items():
         grown = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, mask.shape))
@@ -59,29 +74,74 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     return out
 
 
+def minimal_skeleton(skeleton) -> np.ndarray:
+    """``skeleton`` without its redundant points; every label keeps its topology.
+
+    A redundant point is a simple point (its removal keeps the label's Betti
+    numbers) that is not an end point (it has two or more neighbours of its
+    label). Boolean thinning of the skeleton, label by label, deletes them
+    until none is left; end points, and so every branch's reach, stay.
+    Boolean skeletons are minimal already and come back unchanged; Skelite,
+    scikit-image and the soft skeleton can leave such points.
+
+    Parameters
+    ----------
+    skeleton : (M, N) or (P, M, N) array of label ids
+
+    Returns
+    -------
+    unsigned int array of ``skeleton``'s shape (bool gives uint8), ids kept
+    """
+    from .engine import skeletonize_array
+
+    return skeletonize_array(as_label_array(skeleton, "skeleton"), "boolean", device="cpu")
+
+
+def _graph_inputs(skeleton, spacing, mask):
+    """Validated ``(skeleton, spacing, mask)``: label arrays of one shape, a finite non-zero size per axis."""
+    skeleton = as_label_array(skeleton, "skeleton")
+    sp = check_spacing(spacing, skeleton.ndim)
+    if mask is not None:
+        mask = as_label_array(mask, "mask")
+        if mask.shape != skeleton.shape:
+            raise ValueError(f"`mask` must have the skeleton's shape {skeleton.shape}; got {mask.shape}. "
+                             "Pass the segmentation the skeleton was made from.")
+    return skeleton, sp, mask
+
+
 def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
     """The branches of every label id of a skeleton, with their paths.
 
     Parameters
     ----------
     skeleton : (M, N) or (P, M, N) int array
-        A skeleton label image (as returned by :func:`napari_skelite.skeletonize`).
-    spacing : float or sequence of float
-        Physical size of a pixel along each axis (e.g. the layer's ``scale``).
+        A skeleton label image (as returned by :func:`napari_skelite.skeletonize`);
+        its redundant points are removed first (:func:`minimal_skeleton`).
+    spacing : float or sequence of float, optional
+        Physical size of a pixel along each axis (e.g. the layer's ``scale``;
+        a negative one, from a flipped axis, counts by its size). ``None``: 1.
     mask : array of ``skeleton``'s shape, optional
         The segmentation the skeleton came from: gives each branch its mean radius.
 
     Returns
     -------
     Branches
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a skeleton or mask that is not a label image, a mask of another
+        shape, or a spacing that is NaN, infinite, zero or not one per axis.
     """
+    skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
+    return _branches(minimal_skeleton(skeleton), np.asarray(sp), mask)
+
+
+def _branches(skeleton: np.ndarray, sp: np.ndarray, mask) -> Branches:
+    """:func:`branches` of a validated, minimal skeleton."""
     import pandas as pd
     from skan import Skeleton, summarize
 
-    skeleton = np.asarray(skeleton)
-    if skeleton.dtype == bool:
-        skeleton = skeleton.astype(np.uint8)
-    sp = np.broadcast_to(np.asarray(spacing, float), (skeleton.ndim,))
     radius = radius_image(mask, sp) if mask is not None else None
     frames, paths = [], []
     for lab, box in _boxes(skeleton).items():
@@ -101,12 +161,12 @@ def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
                 for end in ("src", "dst"):
                     df[f"image_coord_{end}_{i}"] += lo[i]
                     df[f"coord_{end}_{i}"] += lo[i] * sp[i]
-            df.insert(0, "label", lab)
+            df.insert(0, "label", np.uint64(lab))
             frames.append(df)
             pieces = int(df["skeleton_id"].max()) + 1
         for j, point in enumerate(np.argwhere(isolated)):
             r = 0.0 if radius is None else float(radius[tuple(point + lo)])
-            frames.append(pd.DataFrame([_point_row(lab, point + lo, sp, pieces + j, r)]))
+            frames.append(pd.DataFrame([_point_row(np.uint64(lab), point + lo, sp, pieces + j, r)]))
             paths.append((point + lo)[None])
     columns = ["label", "skeleton_id", "node_id_src", "node_id_dst", "branch_distance", "branch_type",
                "branch_type_code", "euclidean_distance", "tortuosity"]
@@ -121,8 +181,10 @@ def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
     if mask is not None:
         t["mean_radius"] = t["mean_pixel_value"]
     t = t.drop(columns=["mean_pixel_value", "stdev_pixel_value"])
-    for col in _INT_COLUMNS:
+    for col in _INT_COLUMNS[1:]:
         t[col] = t[col].astype(np.int64)
+    ids = t["label"].to_numpy(np.uint64)
+    t["label"] = ids if ids.max() > np.iinfo(np.int64).max else ids.astype(np.int64)  # ids of 2**63 and more
     rest = [c for c in t.columns if c not in columns and c != "mean_radius"]
     return Branches(t[columns + (["mean_radius"] if mask is not None else []) + rest], paths)
 
@@ -166,7 +228,8 @@ def _point_row(lab, point, spacing, piece: int = 0, radius: float = 0.0) -> dict
 def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.ndarray:
     """Remove the end branches shorter than ``length`` and, with ``specks``, a label's stray small pieces.
 
-    One pass: every branch from a junction to an end point whose length (in
+    The skeleton is made minimal first (:func:`minimal_skeleton`). One pass:
+    every branch from a junction to an end point whose length (in
     the units of ``spacing``) is below ``length`` loses its points from the end
     up to the junction, each only if it is a simple point (its removal keeps
     the topology), so a junction's cluster stays whole. With ``specks``, every connected piece of a label's skeleton
@@ -178,20 +241,30 @@ def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.nd
     ----------
     skeleton : (M, N) or (P, M, N) int array
     length : float
-        In the units of ``spacing``; 0 removes nothing.
-    spacing : float or sequence of float
+        In the units of ``spacing``; 0 removes nothing (the skeleton comes
+        back as it is).
+    spacing : float or sequence of float, optional
+        As for :func:`branches`.
 
     Returns
     -------
-    array like ``skeleton``
+    array of ``skeleton``'s shape and dtype: the minimal skeleton less what was pruned
+
+    Raises
+    ------
+    ValueError
+        For a length that is NaN or negative, and the inputs :func:`branches` refuses.
     """
-    if length < 0:
-        raise ValueError(f"the pruning length must be >= 0; got {length}.")
-    skeleton = np.asarray(skeleton)
-    out = skeleton.copy()
+    if isinstance(length, (bool, np.bool_)) or not isinstance(length, (int, float, np.integer, np.floating)) \
+            or np.isnan(length) or length < 0:
+        raise ValueError(f"the pruning length must be a number >= 0; got {length!r}.")
+    dtype = np.asarray(skeleton).dtype
+    skeleton, sp, _ = _graph_inputs(skeleton, spacing, None)
     if length == 0 or not skeleton.any():
-        return out
-    b = branches(skeleton, spacing)
+        return skeleton.astype(dtype)
+    skeleton = minimal_skeleton(skeleton)
+    out = skeleton.copy()
+    b = _branches(skeleton, np.asarray(sp), None)
     t = b.table
     short = np.flatnonzero((t["branch_type_code"].to_numpy() == 1) & (t["branch_distance"].to_numpy() < length))
     for k in short:
@@ -212,7 +285,7 @@ def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.nd
                     rows = np.flatnonzero((t["label"].to_numpy() == lab) & (t["skeleton_id"].to_numpy() == key[1]))
                     for k in rows:
                         out[tuple(b.paths[k].T)] = 0
-    return out
+    return out.astype(dtype, copy=False)
 
 
 def _window(labels: np.ndarray, lab, point) -> np.ndarray:
@@ -246,14 +319,15 @@ def to_networkx(skeleton, spacing=1.0, *, mask=None):
     their position in physical units (``x``, ``y`` and, in 3D, ``z``: ``x`` is
     the last axis). Edges carry ``label``, ``length``, ``branch_type``,
     ``tortuosity`` and, with ``mask``, ``mean_radius``. A cycle is a self-loop;
-    a one-point skeleton a node without edges.
+    a one-point skeleton a node without edges. ``skeleton``, ``spacing`` and
+    ``mask`` are checked as by :func:`branches`.
     """
     import networkx as nx
 
-    b = branches(skeleton, spacing, mask=mask)
+    skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
+    sp = np.asarray(sp)
+    b = _branches(minimal_skeleton(skeleton), sp, mask)
     t = b.table
-    ndim = np.asarray(skeleton).ndim
-    sp = np.broadcast_to(np.asarray(spacing, float), (ndim,))
     g = nx.MultiGraph()
     names = ("x", "y", "z")
     for row, path in zip(t.itertuples(index=False), b.paths):

@@ -1,6 +1,14 @@
-"""Reading label images (tif, npy, png, nii.gz); writing them and skeleton graphs (SWC, GraphML, CSV), atomically."""
+"""Reading label images (tif, npy, png, nii.gz); writing them and skeleton graphs (SWC, GraphML, CSV), atomically.
+
+A file that cannot be read (empty, truncated, another format) is a
+``ValueError`` that names it. Writes go to a temporary file beside the
+output that is then linked to its name only if that name is still free
+(``overwrite=False``), so a concurrent run never silently replaces the
+other's file, and an interrupted write leaves no temporary file.
+"""
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +18,8 @@ import numpy as np
 __all__ = [
     "GRAPH_SUFFIXES",
     "SUFFIXES",
+    "check_label_output",
+    "check_output",
     "is_graph_file",
     "read_labels",
     "read_spacing",
@@ -49,6 +59,77 @@ def _nibabel():
     return nibabel
 
 
+def check_output(path, *, overwrite: bool = False, record: bool = False, flag: str = "overwrite=True") -> Path:
+    """Refuse, before any work, an output that could not be written.
+
+    Parameters
+    ----------
+    path : str or Path
+        A label image or graph file.
+    overwrite : bool
+        Whether an existing file (and record) may be replaced.
+    record : bool
+        Also check ``<path>.json``, the run record written beside it.
+    flag : str
+        How the caller's user says "overwrite" (named in the error).
+
+    Raises
+    ------
+    ValueError
+        For an extension that is neither a label image nor a graph.
+    FileExistsError
+        If the file (or, with ``record``, its record) exists and ``overwrite`` is False.
+    OSError
+        If its folder cannot be created or written in.
+    """
+    path = Path(path)
+    _suffix(path, SUFFIXES + GRAPH_SUFFIXES)
+    if not overwrite:
+        for p in (path, path.with_name(path.name + ".json")) if record else (path,):
+            if p.exists():
+                raise FileExistsError(f"{p} exists; pass {flag} to replace it.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the output's folder is created: it must be possible there
+    if not folder.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {folder} is not a folder.")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise PermissionError(f"cannot write in {folder} ({e.strerror or e}); choose another output folder.") from None
+    return path
+
+
+#: the largest id each label image format holds (None: any uint64)
+_MAX_ID = {".png": 2**16 - 1}
+
+
+def check_label_output(path, ndim: int, top: int) -> None:
+    """Refuse, before any work, a label image that ``path``'s format cannot hold without changing an id.
+
+    Parameters
+    ----------
+    path : str or Path
+    ndim : int
+        Dimensions of the labels.
+    top : int
+        Their largest id.
+
+    Raises
+    ------
+    ValueError
+        A 3D image or an id above 65535 for PNG (8 or 16 bits, 2D only).
+    """
+    suffix = _suffix(Path(path))
+    if suffix == ".png" and ndim != 2:
+        raise ValueError("PNG holds 2D images only; use .tif or .npy for 3D.")
+    limit = _MAX_ID.get(suffix)
+    if limit is not None and int(top) > limit:
+        raise ValueError(f"{suffix} holds label ids up to {limit}; these labels go up to {int(top)}. "
+                         "Use .tif or .npy, which keep every id.")
+
+
 def _umask_mode() -> int:
     """The mode a new file gets under the current umask (0666 & ~umask)."""
     mask = os.umask(0)
@@ -62,32 +143,98 @@ def read_labels(path) -> np.ndarray:
     Colour (RGB/RGBA) PNGs and TIFFs are refused unless all their colour channels are
     equal (a grey image saved as colour): which channel holds the labels is
     the user's to say.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        For an unknown extension, a colour image, and a file that cannot be
+        read as its extension says: empty, truncated (a TIFF whose pages do
+        not hold the shape it declares), or of another format.
     """
     path = Path(path)
     suffix = _suffix(path)
     if not path.is_file():
         raise FileNotFoundError(f"input file not found: {path}")
-    if suffix == ".npy":
-        arr = np.load(path, allow_pickle=False)
-    elif suffix in (".tif", ".tiff"):
-        import tifffile
-
-        with tifffile.TiffFile(path) as tif:
-            arr = tif.asarray()
-            colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
-        if colour:
-            arr = _one_channel(arr, path)
-    elif suffix == ".png":
-        import imageio.v3 as iio
-
-        arr = iio.imread(path)
-        if arr.ndim == 3:
-            arr = _one_channel(arr, path)
-    else:
-        arr = np.asarray(_nibabel().load(path).dataobj)
+    if suffix in (".nii", ".nii.gz"):
+        _nibabel()  # a missing optional package is its own error
+    try:
+        arr, colour = _load(path, suffix)
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - every reader's own errors (EOFError, zlib.error, ...) mean the same
+        raise ValueError(f"{path} could not be read as a {suffix} image ({type(e).__name__}: {e}); the file may be "
+                         "empty, truncated or of another format. Save it again, or convert it to .tif or .npy.") from e
+    if colour:
+        arr = _one_channel(arr, path)
     if arr.dtype.kind == "f" and set(np.unique(arr).tolist()) <= {0.0, 1.0}:
         arr = arr.astype(np.uint8)
     return arr
+
+
+def _load(path: Path, suffix: str) -> tuple[np.ndarray, bool]:
+    """The array in ``path`` and whether it is a colour image; any reader error passes through."""
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False), False
+    if suffix in (".tif", ".tiff"):
+        return _load_tiff(path)
+    if suffix == ".png":
+        import imageio.v3 as iio
+
+        arr = iio.imread(path, extension=".png")
+        return arr, arr.ndim == 3
+    return np.asarray(_nibabel().load(path).dataobj), False
+
+
+class _Problems(logging.Handler):
+    """Collects what tifffile logs about a file it reads (a truncated file is logged, not raised)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+#: what tifffile logs about a file whose pages or metadata are cut off
+_TIFF_DAMAGE = ("invalid page offset", "failed to reshape", "corrupted", "invalid value offset", "truncated")
+
+
+def _load_tiff(path: Path) -> tuple[np.ndarray, bool]:
+    """A TIFF's image; refused where its pages do not hold the shape its metadata (ImageJ, OME, tifffile) declares."""
+    import tifffile
+
+    problems, log = _Problems(), logging.getLogger("tifffile")
+    log.addHandler(problems)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            arr = tif.asarray()
+            colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+            declared = _declared_planes(tif)
+    finally:
+        log.removeHandler(problems)
+    damage = [m for m in problems.messages if any(k in m for k in _TIFF_DAMAGE)]
+    if damage:
+        raise ValueError(f"its pages do not match its structure ({'; '.join(damage)})")
+    planes = arr.size // max(int(np.prod(arr.shape[-3 if colour else -2:])), 1)
+    if declared is not None and declared != planes:
+        raise ValueError(f"it declares {declared} planes but holds {planes}")
+    return arr, colour
+
+
+def _declared_planes(tif) -> int | None:
+    """How many 2D planes a TIFF's metadata says it holds (ImageJ ``images``, tifffile's shape), or None."""
+    ij = tif.imagej_metadata
+    if ij and "images" in ij:
+        return int(ij["images"])
+    shaped = tif.shaped_metadata
+    if shaped and "shape" in shaped[0]:
+        shape = tuple(shaped[0]["shape"])
+        rgb = tif.pages[0].photometric == 2 and len(shape) >= 3 and shape[-1] in (3, 4)
+        return int(np.prod(shape[: -3 if rgb else -2]))
+    return None
 
 
 def _one_channel(arr: np.ndarray, path) -> np.ndarray:
@@ -107,7 +254,14 @@ def read_spacing(path, ndim: int) -> tuple[tuple[float, ...] | None, str | None]
     """Voxel size and unit a TIFF stores (ImageJ z spacing and unit, x/y resolution tags).
 
     Returns ``(None, None)`` for other formats and for a TIFF without a
-    resolution, so nothing is invented. Axes without a stored size get 1.
+    resolution, so nothing is invented. Axes without a stored size get 1; a
+    negative size counts by its absolute value.
+
+    Raises
+    ------
+    ValueError
+        For a stored size that is NaN, infinite or zero (it would make every
+        length and radius meaningless).
     """
     path = Path(path)
     if _suffix(path) not in (".tif", ".tiff"):
@@ -122,7 +276,16 @@ def read_spacing(path, ndim: int) -> tuple[tuple[float, ...] | None, str | None]
     yx = tuple(d / n for n, d in res)
     if yx == (1.0, 1.0) and "spacing" not in ij:
         return None, None  # tifffile's default resolution: no voxel size was stored
-    spacing = ((float(ij.get("spacing", 1.0)),) if ndim == 3 else ()) + yx
+    try:
+        z = float(ij.get("spacing", 1.0))
+    except (TypeError, ValueError):
+        z = float("nan")
+    spacing = ((z,) if ndim == 3 else ()) + yx
+    if not all(np.isfinite(v) and v != 0 for v in spacing):
+        raise ValueError(f"{path} stores a voxel size of {tuple(float(v) for v in spacing)} (z, y, x), which is not "
+                         "a finite non-zero size; set a valid one (Fiji: Image > Properties) or save the labels "
+                         "as .npy, which has none.")
+    spacing = tuple(abs(float(v)) for v in spacing)
     unit = ij.get("unit")
     inverse = {v: k for k, v in _IMAGEJ_UNITS.items()}
     return spacing, inverse.get(unit, unit) if unit not in (None, "pixel") else None
@@ -152,7 +315,8 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
     Parameters
     ----------
     path : str or Path
-        ``.tif``/``.tiff``, ``.npy``, ``.png`` (2D) or ``.nii``/``.nii.gz``.
+        ``.tif``/``.tiff``, ``.npy``, ``.png`` (2D, ids up to 65535: 8 bits
+        up to 255, else 16; ids are written as they are) or ``.nii``/``.nii.gz``.
     data : (M, N) or (P, M, N) array of labels
     overwrite : bool
     spacing : sequence of float, optional
@@ -166,12 +330,16 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
     Raises
     ------
     FileExistsError
-        If ``path`` exists and ``overwrite`` is False.
+        If ``path`` exists and ``overwrite`` is False, also when another
+        process created it while this one was writing.
     ValueError
-        For an unknown extension.
+        For an unknown extension, or labels the format cannot hold (see
+        :func:`check_label_output`).
     """
     path = Path(path)
     suffix = _suffix(path)
+    data = np.asarray(data)
+    check_label_output(path, data.ndim, data.max(initial=0) if data.size else 0)
 
     def write(tmp):
         if suffix == ".npy":
@@ -184,10 +352,7 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
         elif suffix == ".png":
             import imageio.v3 as iio
 
-            if data.ndim != 2:
-                raise ValueError("PNG holds 2D images only; use .tif or .npy for 3D.")
-            out = data if data.max(initial=0) > 1 else (data > 0).astype(np.uint8) * 255
-            iio.imwrite(tmp, out.astype(np.uint16 if out.max(initial=0) > 255 else np.uint8), extension=".png")
+            iio.imwrite(tmp, data.astype(np.uint16 if data.max(initial=0) > 255 else np.uint8), extension=".png")
         else:
             nib = _nibabel()
             nib.save(nib.Nifti1Image(np.asarray(data), np.eye(4)), tmp)
@@ -196,20 +361,46 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
 
 
 def _atomic(path: Path, suffix: str, overwrite: bool, write) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path`` (the umask's mode), then rename it to ``path``."""
+    """Call ``write(tmp)`` on a temporary file beside ``path`` (the umask's mode), then give it ``path``'s name.
+
+    Without ``overwrite`` the name is taken only if it is still free when the
+    file is complete (a hard link, which fails on an existing name), so a
+    file another process wrote meanwhile is never replaced. The temporary
+    file is removed whatever happens, an interrupt included.
+    """
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; a written file should honour the umask
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(fd)
+        os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; a written file should honour the umask
         write(tmp)
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _claim(tmp, path)
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def _claim(tmp: str, path: Path) -> None:
+    """Give the finished file ``tmp`` the name ``path`` only if no file has it; else ``FileExistsError``."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} was created by another process while this one was written; "
+                              "it was left as it is. Pass overwrite=True (--overwrite) to replace it.") from None
+    except OSError:  # a file system without hard links: reserve the name, then fill it
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _umask_mode()))
+        except FileExistsError:
+            raise FileExistsError(f"{path} was created by another process while this one was written; "
+                                  "it was left as it is. Pass overwrite=True (--overwrite) to replace it.") from None
+        os.replace(tmp, path)
 
 
 def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrite: bool = False) -> Path:
@@ -228,8 +419,10 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
         by ``networkx.read_graphml``). ``.csv``: the branch table
         (:func:`napari_skelite.graph.branch_table`).
     skeleton : (M, N) or (P, M, N) int array
+        Its redundant points are removed first, in every format
+        (:func:`napari_skelite.graph.minimal_skeleton`).
     spacing : sequence of float, optional
-        Voxel size per axis (default 1).
+        Voxel size per axis (default 1; a negative size counts by its absolute value).
     mask : array of ``skeleton``'s shape, optional
         The segmentation: gives radii.
     overwrite : bool
@@ -237,14 +430,14 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
     Raises
     ------
     FileExistsError, ValueError
-        If ``path`` exists and ``overwrite`` is False; for an unknown extension.
+        If ``path`` exists and ``overwrite`` is False; for an unknown extension,
+        and for the inputs :func:`napari_skelite.graph.branches` refuses.
     """
     from . import graph
 
     path = Path(path)
     suffix = _suffix(path, GRAPH_SUFFIXES)
-    skeleton = np.asarray(skeleton)
-    sp = (1.0,) * skeleton.ndim if spacing is None else tuple(abs(float(v)) for v in spacing)
+    skeleton, sp, mask = graph._graph_inputs(skeleton, spacing, mask)
 
     def write(tmp):
         if suffix == ".csv":
@@ -255,7 +448,7 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
             nx.write_graphml(graph.to_networkx(skeleton, sp, mask=mask), tmp)
         else:
             with open(tmp, "w") as f:
-                f.write(_swc_text(skeleton, sp, mask))
+                f.write(_swc_text(graph.minimal_skeleton(skeleton), sp, mask))
 
     return _atomic(path, suffix, overwrite, write)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -114,10 +115,46 @@ def record_path(output) -> Path:
     return output.with_name(output.name + ".json")
 
 
-def write_record(output, record: dict) -> Path:
-    """Write ``record`` beside the skeleton file ``output``; returns the record's path."""
+def _strict(value):
+    """``value`` with every NaN or infinite float replaced by None: strict JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
+
+
+def write_record(output, record: dict, *, overwrite: bool = True) -> Path:
+    """Write ``record`` beside the skeleton file ``output`` as strict JSON; returns the record's path.
+
+    Written like the output itself (:mod:`napari_skelite.io`): through a
+    temporary file that is removed whatever happens, and, without
+    ``overwrite``, never over an existing record.
+
+    Parameters
+    ----------
+    output : str or Path
+        The skeleton file the record describes.
+    record : dict
+        JSON-ready values (NaN and infinities are written as ``null``).
+    overwrite : bool
+        Replace an existing record (default: the caller has just written
+        ``output`` and chose whether to replace it).
+
+    Raises
+    ------
+    FileExistsError
+        If the record exists and ``overwrite`` is False.
+    """
+    from .io import _atomic
+
     path = record_path(output)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")  # a plain open(): the umask applies
-    tmp.replace(path)
-    return path
+    text = json.dumps(_strict(record), indent=2, allow_nan=False) + "\n"
+
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+
+    return _atomic(path, ".json", overwrite, write)

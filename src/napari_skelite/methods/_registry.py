@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 __all__ = ["Method", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
 
 
@@ -121,13 +123,18 @@ class Method:
         Raises
         ------
         TypeError
-            For an option the method does not take (the message lists those it takes).
+            For an option the method does not take (the message lists those it
+            takes), and a non-bool value for an option whose default is a bool
+            (``guard="no"`` would otherwise count as True).
         """
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             takes = ", ".join(self.options) or "no options"
             raise TypeError(f"method {self.name!r} takes no option {', '.join(map(repr, unknown))} "
                             f"(it takes: {takes}).")
+        for key, value in options.items():
+            if isinstance(self.options[key], bool) and not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"option {key!r} of method {self.name!r} must be True or False; got {value!r}.")
         return {**self.options, **options}
 
     def select(self, options: Mapping) -> dict:
