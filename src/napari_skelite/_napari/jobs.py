@@ -72,6 +72,10 @@ class Runner:
         self._post = post or self._queue.put
         self.jobs: list[Job] = []
 
+    def post(self, fn: Callable[[], None]) -> None:
+        """Have ``fn()`` called on the owner's thread (from any thread)."""
+        self._post(fn)
+
     def start(self, job: Job, work: Callable, *, done: Callable, failed: Callable, finished: Callable,
               progress: Callable | None = None) -> Job:
         """Run ``work(job, report)`` in a thread; ``report(done, total)`` forwards progress.

@@ -46,6 +46,13 @@ def _is_image(layer) -> bool:
     return isinstance(layer, Image)
 
 
+def _labels_layer(data, kw):
+    """A Labels layer built off the GUI thread (not yet in a viewer)."""
+    from napari.layers import Labels
+
+    return Labels(data, **kw)
+
+
 class Session:
     """One input at a time, its results, the comparison and the running job.
 
@@ -284,20 +291,30 @@ class Session:
 
     # ----------------------------------------------------------- the input
     def _snapshot(self):
-        """The input's labels as the run will see them: a copy, so painting during a run changes nothing."""
+        """The input layer and ``prepare()``, which gives its labels as the run sees them (call it in the job).
+
+        The data are copied here, so painting the layer during a run changes
+        nothing; the slower checks (does it look like labels, is the
+        threshold sensible) run in the job and warn from there.
+        """
         layer = self.input_layer()
         if layer is None:
             raise ValueError("No input layer: add or choose a Labels layer (or an Image layer with a threshold).")
         data = _full_res(layer)
         image = _is_image(layer)
         rgb = image and getattr(layer, "rgb", False)
-        if not (rgb or is_dask_array(data) or image):
+        C.prepare_input(np.zeros((1,) * data.ndim, np.uint8), name=layer.name, rgb=rgb)  # RGB, 4D: refused now
+        if not (is_dask_array(data) or image):
             data = np.array(data, copy=True)
-        prepared = C.prepare_input(data, name=layer.name, image=image, rgb=rgb,
-                                   threshold=self.threshold if image and not rgb else None)
-        if prepared.warning:
-            self.notify("warning", prepared.warning)
-        return layer, prepared.mask
+        threshold, name, post = self.threshold if image else None, layer.name, self.runner.post
+
+        def prepare():
+            prepared = C.prepare_input(data, name=name, image=image, threshold=threshold)
+            if prepared.warning:
+                post(lambda: self.notify("warning", prepared.warning))
+            return prepared.mask
+
+        return layer, prepare, is_dask_array(data)
 
     def _checked(self):
         try:
@@ -305,7 +322,7 @@ class Session:
         except ValueError as e:
             self.notify("error", str(e))
             self._set_status(f"error: {e}")
-            return None, None
+            return None, None, None
 
     def _record_options(self, layer, opts: dict) -> dict:
         out = {"iterations": opts.get("iterations"), "device": opts.get("device"),
@@ -317,20 +334,34 @@ class Session:
     # ----------------------------------------------------------------- run
     def run(self, options: dict) -> Job | None:
         """Skeletonize the input with ``options`` (method, iterations, device, guard, return_steps)."""
-        layer, mask = self._checked()
+        layer, prepare, lazy = self._checked()
         if layer is None:
             return None
         opts = dict(options)
-        if is_dask_array(mask) and opts.get("return_steps"):
+        if lazy and opts.get("return_steps"):
             self.notify("info", "Iterations are not kept for dask-backed (chunked) layers; computing the skeleton only.")
             opts["return_steps"] = False
         source = L.id_of(layer)
-        job = Job(f"running {opts['method']} on {layer.name}…", "run", source)
-        return self._start(job, lambda job, report: C.run_job(mask, opts, report),
-                           lambda result: self._add_run(job, opts, result),
-                           unit="chunks" if is_dask_array(mask) else None)
+        run_opts = self._record_options(layer, opts)
+        tag = L.variant_tag(opts["method"], run_opts)
+        kws = {kind: L.layer_kwargs(f"{layer.name} {title} ({tag})", layer, kind, opts["method"],
+                                    extra_axis=kind != "skeleton", options=run_opts, source_id=source)
+               for kind, title in (("skeleton", "skeleton"), ("iterations", "iterations"),
+                                   ("removed", "removed per iteration"))}
 
-    def _add_run(self, job: Job, opts: dict, result: C.RunResult) -> None:
+        def work(job, report):
+            result = C.run_job(prepare(), opts, report)
+            # the layers are made here: their first slice (and its one-time compilation) is off the GUI thread
+            made = {"skeleton": _labels_layer(result.skeleton, kws["skeleton"])}
+            if result.steps is not None:
+                made["iterations"] = _labels_layer(result.steps, kws["iterations"])
+                made["removed"] = _labels_layer(L.removed_per_step(result.steps), kws["removed"])
+            return result, made
+
+        job = Job(f"running {opts['method']} on {layer.name}…", "run", source)
+        return self._start(job, work, lambda out: self._add_run(job, opts, *out), unit="chunks" if lazy else None)
+
+    def _add_run(self, job: Job, opts: dict, result: C.RunResult, made: dict) -> None:
         layer = self.layer(job.source)
         if layer is None:
             self.notify("warning", "The input layer was removed during the run; result discarded.")
@@ -340,12 +371,12 @@ class Session:
         run_opts = self._record_options(layer, opts)
         tag = L.variant_tag(method, run_opts)
         shown = [self._put(result.skeleton, layer, "skeleton", method, run_opts, f"{layer.name} skeleton ({tag})",
-                           ids=result.ids)]
+                           ids=result.ids, made=made["skeleton"])]
         if result.steps is not None:
             shown.append(self._put(result.steps, layer, "iterations", method, run_opts,
-                                   f"{layer.name} iterations ({tag})", ids=result.ids))
-            shown.append(self._put(L.removed_per_step(result.steps), layer, "removed", method, run_opts,
-                                   f"{layer.name} removed per iteration ({tag})"))
+                                   f"{layer.name} iterations ({tag})", ids=result.ids, made=made["iterations"]))
+            shown.append(self._put(made["removed"].data, layer, "removed", method, run_opts,
+                                   f"{layer.name} removed per iteration ({tag})", made=made["removed"]))
             axis = self.viewer.dims.ndim - result.steps.ndim
             self.viewer.dims.set_current_step(axis, len(result.steps) - 1)  # the final skeleton first
         else:  # the last run's steps would no longer match this skeleton
@@ -361,8 +392,11 @@ class Session:
         if warning:
             self.notify("warning", warning)
 
-    def _put(self, data, source, kind, method, options, name, ids=None, extra=None, colormap=None):
-        """Add, or update in place, the ``kind`` output of ``source`` for this variant; returns the layer."""
+    def _put(self, data, source, kind, method, options, name, ids=None, extra=None, colormap=None, made=None):
+        """Add, or update in place, the ``kind`` output of ``source`` for this variant; returns the layer.
+
+        ``made``: the new layer, already built in the job (added when there is none to update).
+        """
         source_id = L.id_of(source)
         kw = L.layer_kwargs(name, source, kind, method, extra_axis=kind in ("iterations", "removed"),
                             options=options, source_id=source_id)
@@ -375,6 +409,10 @@ class Session:
             existing.scale, existing.translate = kw["scale"], kw["translate"]
             existing.metadata = {**existing.metadata, L.KEY: meta}  # this run's options, for the export's record
             out = existing
+        elif made is not None:
+            made.metadata = {**made.metadata, L.KEY: meta}
+            self.viewer.add_layer(made)
+            out = self.layer(meta["id"])
         else:
             out = self.viewer.add_labels(data, **kw)
         from napari.utils.colormaps import DirectLabelColormap
@@ -392,8 +430,9 @@ class Session:
         keep = {L.id_of(ly) for ly in layers}
         source = L.meta_of(layers[0]).get("source") if layers else self.input_id
         for ly in L.outputs_of(self._layers(), source):
-            if L.meta_of(ly).get("kind") in RESULT_KINDS:
-                ly.visible = L.id_of(ly) in keep
+            show = L.id_of(ly) in keep
+            if L.meta_of(ly).get("kind") in RESULT_KINDS and ly.visible != show:  # each change redraws
+                ly.visible = show
 
     # ------------------------------------------------------------- compare
     def compare(self, names: list[str], options: dict) -> Job | None:
@@ -401,14 +440,14 @@ class Session:
         if not names:
             self.notify("error", "Tick at least one method to compare.")
             return None
-        layer, mask = self._checked()
+        layer, prepare, _ = self._checked()
         if layer is None:
             return None
         opts = dict(options)
         job = Job(f"comparing {len(names)} methods on {layer.name}…", "compare", L.id_of(layer))
 
         def work(job, report):
-            out = C.compare_job(mask, names, opts, report, check=job.check)
+            out = C.compare_job(prepare(), names, opts, report, check=job.check)
             ids = {m: [v for v in np.unique(r[0]).tolist() if v] for m, r in out.results.items() if r[0] is not None}
             return out, ids
 

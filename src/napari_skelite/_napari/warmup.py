@@ -60,10 +60,14 @@ def _engine(ndims, check) -> None:
 
 
 def _colormap(dtype) -> None:
+    """Compile what a new Labels layer of ``dtype`` needs: its default (cyclic) colours and a direct colormap."""
+    from napari.layers import Labels
     from napari.utils.colormaps import DirectLabelColormap
 
     cmap = DirectLabelColormap(color_dict={None: (0, 0, 0, 0), 1: (1.0, 0.1, 0.6, 1.0)})
     cmap.map(np.array([0, 1, 2], dtype))
+    layer = Labels(np.arange(6, dtype=dtype).reshape(2, 3))  # its slice casts the data for the cyclic colormap
+    layer.colormap = cmap
 
 
 def _tree(nd):
