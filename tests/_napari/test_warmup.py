@@ -1,20 +1,12 @@
-import os
-
+"""The warm-up: first-use compilations off the GUI thread, stoppable, never a daemon thread (no Qt)."""
 import numpy as np
-import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-pytest.importorskip("napari")
-
-from napari_skelite._napari import warmup  # noqa: E402
-from napari_skelite._napari.widget import SkeletonizeWidget  # noqa: E402
-
-pytestmark = pytest.mark.gui
+from napari_skelite._napari import warmup
 
 
-def test_warm_up_compiles_the_colormap_of_each_dtype_in_a_daemon_thread():
+def test_warm_up_compiles_the_colormap_of_each_dtype_in_a_thread_python_joins_at_exit():
     thread = warmup.warm_up([np.uint16, np.uint8], engine=False)
-    assert thread.daemon
+    assert not thread.daemon
     thread.join(60)
     assert {np.dtype(np.uint16), np.dtype(np.uint8)} <= warmup.warmed_dtypes()
 
@@ -31,9 +23,44 @@ def test_a_failing_warm_up_is_logged_and_not_raised(monkeypatch, caplog):
     assert "warm-up failed" in caplog.text
 
 
-def test_opening_the_widget_warms_the_dtype_of_the_input_layers_results(make_napari_viewer):
-    viewer = make_napari_viewer()
+def test_the_warm_up_pays_for_the_graph_and_napari_shapes_code(monkeypatch):
+    monkeypatch.setattr(warmup, "_done", set())
+    warmup.warm_up([], engine=False, graph=True, ndims=(2,)).join(120)
+    assert {"graph", "shapes"} <= warmup.warmed()
+
+
+def test_a_stopped_warm_up_ends_after_its_current_step(monkeypatch):
+    import threading
+
+    gate, steps = threading.Event(), []
+
+    def slow(ndims, check):
+        steps.append("graph")
+        gate.wait(10)
+        check()
+
+    monkeypatch.setattr(warmup, "_done", set())
+    monkeypatch.setattr(warmup, "_graph", slow)
+    monkeypatch.setattr(warmup, "_shapes", lambda ndims, check: steps.append("shapes"))
+    t = warmup.warm_up([], engine=False, graph=True)
+    while not steps:
+        pass
+    warmup.stop_all()
+    gate.set()
+    t.join(10)
+    assert not t.is_alive() and steps == ["graph"] and "graph" not in warmup.warmed()
+
+
+def test_a_session_stops_its_warm_up_when_it_closes(monkeypatch):
+    from napari.components import ViewerModel
+
+    from napari_skelite._napari.session import Session
+
+    monkeypatch.setattr(warmup, "_done", set())
+    viewer = ViewerModel()
     viewer.add_labels(np.zeros((8, 8), np.int32), name="cells")
-    w = SkeletonizeWidget(viewer)
-    w._warm_thread.join(120)
-    assert np.dtype(np.uint32) in warmup.warmed_dtypes()  # int32 labels give a uint32 skeleton
+    s = Session(viewer)
+    s.warm_up()
+    s.close()
+    s.warm.join(60)
+    assert s.warm.stopped and not s.warm.is_alive()

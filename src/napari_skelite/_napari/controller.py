@@ -1,14 +1,11 @@
-"""The dock widget's job, without Qt or napari: options in; skeletons, table cells and messages out.
+"""The computations behind the dock widget, without Qt or napari: options in; skeletons, cells and messages out.
 
-The widget (:mod:`napari_skelite._napari.widget`) reads its controls into a
-plain options dict, calls :meth:`Controller.run_job` / :meth:`Controller.compare_job`
-off the GUI thread and turns what they return into layers and text. Everything
-here is testable without a display.
+:class:`~napari_skelite._napari.session.Session` calls :func:`run_job` and
+:func:`compare_job` in a background job (:mod:`.jobs`) and turns what they
+return into layers and text. Nothing here holds state or sees a viewer.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +16,7 @@ from ..api import skeletonize
 from ..chunked import is_dask_array
 from ..compare import results_table, run_methods, with_references
 from ..metrics import betti_errors, label_betti
+from .jobs import Cancelled
 from .layers import table_to_csv
 
 __all__ = [
@@ -27,10 +25,16 @@ __all__ = [
     "Cancelled",
     "Cell",
     "CompareResult",
-    "Controller",
     "PreparedInput",
     "RunResult",
+    "compare_job",
+    "error_message",
+    "method_options",
     "prepare_input",
+    "run_job",
+    "run_status",
+    "table_cells",
+    "table_csv",
 ]
 
 #: errors that are the user's to fix: shown as their message, without a traceback
@@ -53,15 +57,12 @@ BAD_TIPS = {
 }
 
 
-class Cancelled(Exception):
-    """Raised inside a job when the user pressed Cancel."""
-
-
 @dataclass
 class RunResult:
     skeleton: np.ndarray
     steps: np.ndarray | None
     topology: tuple[int, int] | None  # (β0, β1) errors; None when not measured (dask input)
+    ids: list | None = None  # the skeleton's label ids (for its colours), found off the GUI thread
 
 
 @dataclass
@@ -135,121 +136,103 @@ def _is_bad(key, value) -> bool:
     return key == "thinness" and value > 0.01
 
 
-class Controller:
-    """Holds one job at a time: its options, its cancel flag and the last comparison's rows."""
+def method_options(method: str, opts: dict) -> dict:
+    """The widget's options that ``method`` takes (the guard is Skelite's only)."""
+    return methods.get(method).select(opts)
 
-    def __init__(self):
-        self.cancel_event = threading.Event()
-        self.last_rows: list[dict] = []
-        self.started = 0.0
 
-    # ----------------------------------------------------------------- jobs
-    def start(self) -> None:
-        self.cancel_event.clear()
-        self.started = time.perf_counter()
+def _ids(skeleton) -> list:
+    return [v for v in np.unique(skeleton).tolist() if v != 0]
 
-    def cancel(self) -> None:
-        self.cancel_event.set()
 
-    def check(self, *_) -> None:
-        """Raise :class:`Cancelled` once Cancel was pressed (the engine calls it every iteration)."""
-        if self.cancel_event.is_set():
-            raise Cancelled()
+def run_job(mask, opts: dict, report=lambda done, total: None) -> RunResult:
+    """Skeletonize ``mask`` with ``opts`` (method, iterations, device, return_steps, guard).
 
-    def callback(self, emit):
-        """``callback(done, total)`` for :func:`napari_skelite.skeletonize`: checks Cancel, then ``emit``s progress.
+    ``report(done, total)`` is called every iteration (object points done,
+    or chunks for dask input); it raises :class:`Cancelled` to stop the run.
+    The topology check reads ``mask``: pass the snapshot the run used.
+    """
+    lazy = is_dask_array(mask)
+    out = skeletonize(mask, opts["method"], opts.get("iterations"), opts.get("device", "auto"),
+                      opts.get("return_steps", False) and not lazy, callback=report,
+                      check_topology=False,  # measured below, for the status line and its warning
+                      check_labels=False,  # said before the run (prepare_input)
+                      **method_options(opts["method"], opts))
+    if lazy:  # chunk by chunk; the volume is not read again for a check
+        skel = np.asarray(out.compute())
+        return RunResult(skel, None, None, _ids(skel))
+    skel, steps = out if opts.get("return_steps") else (out, None)
+    return RunResult(skel, steps, betti_errors(skel, mask), _ids(skel))
 
-        The engine calls it once per iteration with the work done in object
-        points (see :func:`napari_skelite.skeletonize`), so progress moves
-        inside one large object too; for chunked input it counts chunks.
-        """
-        def cb(done, total):
-            self.check()
-            emit(done, total)
-        return cb
 
-    @staticmethod
-    def method_options(method: str, opts: dict) -> dict:
-        """The widget's options that ``method`` takes (the guard is Skelite's only)."""
-        return methods.get(method).select(opts)
+def compare_job(mask, names: list[str], opts: dict, report=lambda done, total: None,
+                check=lambda *_: None) -> CompareResult:
+    """Run ``names`` (and the reference methods the table needs) on ``mask``.
 
-    def run_job(self, mask, opts: dict, emit=lambda done, total: None) -> RunResult:
-        """Skeletonize ``mask`` with ``opts`` (method, iterations, device, return_steps, guard); off the GUI thread."""
-        lazy = is_dask_array(mask)
-        out = skeletonize(mask, opts["method"], opts.get("iterations"), opts.get("device", "auto"),
-                          opts.get("return_steps", False) and not lazy, callback=self.callback(emit),
-                          check_topology=False,  # measured below, for the status line and its warning
-                          check_labels=False,  # said before the run (prepare_input)
-                          **self.method_options(opts["method"], opts))
-        if lazy:  # chunk by chunk; the volume is not read again for a check
-            return RunResult(np.asarray(out.compute()), None, None)
-        skel, steps = out if opts.get("return_steps") else (out, None)
-        return RunResult(skel, steps, betti_errors(skel, mask))
+    ``report(done, total)`` counts methods; ``check()`` is called every
+    iteration of every method and raises :class:`Cancelled` to stop.
+    """
+    mask = np.asarray(mask)  # a dask-backed layer is computed here
+    order = with_references(names, "boolean")
+    results = {}
+    for i, m in enumerate(order):
+        check()
+        results.update(run_methods(mask, [m], device=opts.get("device", "auto"), callback=check, check_labels=False,
+                                   **method_options(m, opts)))
+        report(i + 1, len(order))
+    rows = [r for r in results_table(results, mask, "boolean") if r["method"] in names]
+    return CompareResult(results, rows, label_betti(mask))
 
-    def compare_job(self, mask, names: list[str], opts: dict, emit=lambda done, total: None) -> CompareResult:
-        """Run ``names`` (and the reference methods the table needs) on ``mask``; off the GUI thread."""
-        mask = np.asarray(mask)  # a dask-backed layer is computed here
-        order = with_references(names, "boolean")
-        results = {}
-        for i, m in enumerate(order):
-            self.check()
-            results.update(run_methods(mask, [m], device=opts.get("device", "auto"), callback=self.check, check_labels=False,
-                                       **self.method_options(m, opts)))
-            emit(i + 1, len(order))
-        rows = [r for r in results_table(results, mask, "boolean") if r["method"] in names]
-        self.last_rows = rows
-        return CompareResult(results, rows, label_betti(mask))
 
-    # ------------------------------------------------------------- messages
-    def run_status(self, result: RunResult, method: str, layer_name: str, opts: dict) -> tuple[str, str | None]:
-        """The status line after a run and, when the topology changed unguaranteed, a warning."""
-        n = int((result.skeleton > 0).sum())
-        if n == 0:  # every non-empty object keeps at least one point
-            return "empty input: empty skeleton", None
-        secs = time.perf_counter() - self.started
-        nsteps = f", {len(result.steps) - 1} iterations" if result.steps is not None else ""
-        text = f"{method}: {n} skeleton points in {secs:.2f} s{nsteps}"
-        warning = None
-        if result.topology is not None:
-            e0, e1 = result.topology
-            text += f"; topology changed (β0 err {e0}, β1 err {e1})" if e0 or e1 else "; topology kept"
-            record = methods.get(method)
-            if (e0 or e1) and not record.keeps_topology(record.resolve(self.method_options(method, opts)), result.skeleton.ndim):
-                hint = " Tick the topology guard to keep it exactly." if "guard" in record.options else ""
-                warning = (f"The {method} skeleton of {layer_name} changed its topology (β0 error {e0}, "
-                           f"β1 error {e1}).{hint}")
-        return text, warning
+def run_status(result: RunResult, method: str, layer_name: str, opts: dict, seconds: float) -> tuple[str, str | None]:
+    """The status line after a run and, when the topology changed unguaranteed, a warning."""
+    n = int((result.skeleton > 0).sum())
+    if n == 0:  # every non-empty object keeps at least one point
+        return "empty input: empty skeleton", None
+    nsteps = f", {len(result.steps) - 1} iterations (slider: last)" if result.steps is not None else ""
+    text = f"{method}: {n} skeleton points in {seconds:.2f} s{nsteps}"
+    warning = None
+    if result.topology is not None:
+        e0, e1 = result.topology
+        text += f"; topology changed (β0 err {e0}, β1 err {e1})" if e0 or e1 else "; topology kept"
+        record = methods.get(method)
+        if (e0 or e1) and not record.keeps_topology(record.resolve(method_options(method, opts)), result.skeleton.ndim):
+            hint = " Tick the topology guard to keep it exactly." if "guard" in record.options else ""
+            warning = (f"The {method} skeleton of {layer_name} changed its topology (β0 error {e0}, "
+                       f"β1 error {e1}).{hint}")
+    return text, warning
 
-    @staticmethod
-    def error_message(err: BaseException) -> str:
-        """What the status line and the notification say about a failed job."""
-        if isinstance(err, Cancelled):
-            return "cancelled; nothing was added"
-        return str(err) if isinstance(err, USER_ERRORS) else f"{type(err).__name__}: {err}"
 
-    # ---------------------------------------------------------------- table
-    @staticmethod
-    def table_cells(rows: list[dict]) -> list[list[Cell]]:
-        """The comparison table's cells: text, tooltip and whether a user should distrust the value."""
-        out = []
-        for r in rows:
-            error = r.get("error")
-            cells = []
-            for key, _, _ in TABLE_COLUMNS:
-                v = r.get(key, "")
-                if error and key == "method":
-                    v = f"{v} (unavailable)"
-                elif error:
-                    v = "–"
-                text = f"{v:.3g}" if isinstance(v, float) else str(v)
-                if error:
-                    cells.append(Cell(text, str(error)))
-                elif _is_bad(key, v):
-                    cells.append(Cell(text, BAD_TIPS[key], True))
-                else:
-                    cells.append(Cell(text))
-            out.append(cells)
-        return out
+def error_message(err: BaseException) -> str:
+    """What the status line and the notification say about a failed job."""
+    if isinstance(err, Cancelled):
+        return "cancelled; nothing was added"
+    return str(err) if isinstance(err, USER_ERRORS) else f"{type(err).__name__}: {err}"
 
-    def table_csv(self) -> str:
-        return table_to_csv(self.last_rows, [k for k, _, _ in TABLE_COLUMNS] + ["error"])
+
+def table_cells(rows: list[dict]) -> list[list[Cell]]:
+    """The comparison table's cells: text, tooltip and whether a user should distrust the value."""
+    out = []
+    for r in rows:
+        error = r.get("error")
+        cells = []
+        for key, _, _ in TABLE_COLUMNS:
+            v = r.get(key, "")
+            if error and key == "method":
+                v = f"{v} (unavailable)"
+            elif error:
+                v = "–"
+            text = f"{v:.3g}" if isinstance(v, float) else str(v)
+            if error:
+                cells.append(Cell(text, str(error)))
+            elif _is_bad(key, v):
+                cells.append(Cell(text, BAD_TIPS[key], True))
+            else:
+                cells.append(Cell(text))
+        out.append(cells)
+    return out
+
+
+def table_csv(rows: list[dict]) -> str:
+    """The comparison rows as CSV (the table's columns and the error, if any)."""
+    return table_to_csv(rows, [k for k, _, _ in TABLE_COLUMNS] + ["error"])

@@ -1,0 +1,178 @@
+"""How long the napari GUI thread is blocked while the plugin works, and whether a docked widget exits cleanly.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui_blocking.py [--fresh-numba] [--exit-runs 30]
+
+Opens a napari viewer with ~600 touching 3D blobs (int32 labels, as
+``skimage.measure.label`` gives), docks the widget the way the Plugins menu
+does (``add_plugin_dock_widget``, so it gets napari's proxy of the viewer),
+and presses Run, Compare, Show graph, Prune, Save graph and Save skeleton
+right away, i.e. while the warm-up still compiles (first use). A QTimer
+ticks every 10 ms on the GUI thread; the longest gap between ticks during each
+step is how long a user's clicks and redraws would have waited.
+
+``--fresh-numba`` points numba at an empty cache, as after an install: the
+one-time compilations (napari's label colormap and Shapes triangulation,
+skan's graph code) are paid in this run. ``--exit-runs N`` then runs N times a
+script that docks the widget and closes the viewer, and counts exit codes.
+Offscreen Qt draws nothing, so drawing is not in these numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EXIT_SCRIPT = """
+import numpy as np
+import napari
+
+viewer = napari.Viewer(show=False)
+viewer.add_labels(np.random.default_rng(0).integers(0, 50, (32, 64, 64)).astype(np.uint32), name="cells")
+viewer.window.add_plugin_dock_widget("napari-skelite", "Skeletonize")
+viewer.close()
+"""
+
+
+def blobs(n=600, shape=(48, 160, 160), seed=0):
+    """About ``n`` touching blobs: balls around random centres, grown until they meet (int32 labels)."""
+    import numpy as np
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    centres = np.zeros(shape, bool)
+    idx = tuple(rng.integers(3, s - 3, n) for s in shape)
+    centres[idx] = True
+    markers, count = ndimage.label(centres)
+    dist, (iz, iy, ix) = ndimage.distance_transform_edt(markers == 0, return_indices=True)
+    out = markers[iz, iy, ix].astype(np.int32)  # nearest centre: touching cells
+    out[dist > 6] = 0  # rounded blobs, most touching their neighbours
+    return out, count
+
+
+def _offscreen_texture_size() -> None:
+    """Offscreen Qt has no OpenGL context: napari's label textures would ask it their maximum size and fail."""
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        import napari._vispy.layers.labels as vispy_labels
+
+        vispy_labels.get_max_texture_sizes = lambda: (2048, 2048)
+
+
+def _watchdog(ticks, limit=0.15):
+    """Print the GUI thread's stack whenever it has not ticked for ``limit`` s (what blocks it)."""
+    import threading
+    import traceback
+
+    main = threading.main_thread().ident
+    reported = set()
+
+    def watch():
+        while True:
+            time.sleep(0.05)
+            if ticks and time.perf_counter() - ticks[-1] > limit and ticks[-1] not in reported:
+                reported.add(ticks[-1])
+                stack = traceback.format_stack(sys._current_frames()[main])
+                print("  GUI blocked; stack:\n" + "".join(stack[-45:]), flush=True)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def measure(fresh: bool, method: str, out_dir: Path, trace: bool = False) -> list[tuple[str, float, float]]:
+    import napari
+    import numpy as np
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QApplication
+
+    _offscreen_texture_size()
+
+    data, count = blobs()
+    viewer = napari.Viewer(show=False)
+    viewer.add_labels(data, name="blobs", scale=(2.0, 0.5, 0.5))
+    app = QApplication.instance()
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    if trace:
+        _watchdog(ticks)
+    results = []
+
+    def step(name, action, busy):
+        t0 = time.perf_counter()
+        action()
+        while busy():
+            app.processEvents()
+            time.sleep(0.002)
+        app.processEvents()
+        t1 = time.perf_counter()
+        inside = [t0] + [t for t in ticks if t0 < t < t1] + [t1]
+        gap = max(b - a for a, b in zip(inside, inside[1:]))
+        results.append((name, t1 - t0, gap))
+        print(f"{name:28s} {t1 - t0:7.2f} s   longest GUI block {gap * 1000:7.1f} ms", flush=True)
+
+    holder = {}
+    step("open widget (plugin menu)",
+         lambda: holder.update(w=viewer.window.add_plugin_dock_widget("napari-skelite", "Skeletonize")[1]),
+         lambda: False)
+    w = holder["w"]
+    w.method_combo.setCurrentIndex(w.method_combo.findData(method))
+    w.keep_steps.setChecked(False)
+    busy = lambda: w.running  # noqa: E731
+    step(f"Run ({method})", w.run_btn.click, busy)
+    for m, box in w.compare_panel.compare_checks.items():
+        box.setChecked(m in ("boolean", "classic", "morphological"))
+    step("Compare (3 methods)", w.compare_panel.compare_btn.click, busy)
+    viewer.layers.selection.active = viewer.layers[f"blobs skeleton ({method})"]
+    step("Show graph (first)", w.graph_panel.graph_btn.click, busy)
+    step("Show graph (again)", w.graph_panel.graph_btn.click, busy)
+    viewer.layers.selection.active = viewer.layers[f"blobs skeleton ({method})"]
+    step("Prune (first)", w.graph_panel.prune_btn.click, busy)
+    viewer.layers.selection.active = viewer.layers[f"blobs skeleton ({method})"]
+    step("Prune (again)", w.graph_panel.prune_btn.click, busy)
+    step("Save graph (.graphml)", lambda: w.graph_panel.save_graph(out_dir / "graph.graphml"), busy)
+    step("Save skeleton (.tif)", lambda: w.session.save_skeleton(out_dir / "skeleton.tif"), busy)
+    timer.stop()
+    print(f"{count} blobs, {int((data > 0).sum())} object voxels, shape {data.shape}; "
+          f"skeleton points: {int((viewer.layers[f'blobs skeleton ({method})'].data > 0).sum())}; "
+          f"fresh numba cache: {fresh}; status: {w.status.text()!r}")
+    viewer.close()
+    return results
+
+
+def exit_runs(n: int) -> list[int]:
+    with tempfile.TemporaryDirectory() as d:
+        script = Path(d) / "dock_and_close.py"
+        script.write_text(EXIT_SCRIPT)
+        codes = [subprocess.run([sys.executable, str(script)], capture_output=True, timeout=600).returncode
+                 for _ in range(n)]
+    print(f"dock the widget, close the viewer, exit: {codes.count(0)} of {n} runs exit 0 (codes {sorted(set(codes))})")
+    return codes
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fresh-numba", action="store_true", help="an empty numba cache, as after an install")
+    ap.add_argument("--method", default="skelite")
+    ap.add_argument("--exit-runs", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument("--trace", action="store_true", help="print the GUI thread's stack when it is blocked")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.fresh_numba:
+        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-cache-")
+    with tempfile.TemporaryDirectory() as d:
+        results = measure(args.fresh_numba, args.method, Path(d), args.trace)
+    codes = exit_runs(args.exit_runs) if args.exit_runs else []
+    worst = max(gap for _, _, gap in results[1:])
+    print(f"longest GUI block during the plugin's work: {worst * 1000:.0f} ms (target < 200 ms)")
+    if args.json:
+        args.json.write_text(json.dumps({"steps": [{"step": n, "seconds": s, "longest_block_s": g}
+                                                   for n, s, g in results], "exit_codes": codes}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
