@@ -33,7 +33,7 @@ def test_benchmark_with_a_busy_core_names_the_load_and_times_every_method(monkey
     bench.main(["--repeat", "1", "--load", "--skip-dense"])
     out = capsys.readouterr().out
     assert "one core busy" in out.splitlines()[0]
-    assert len([r for r in out.splitlines() if r.startswith("| tiny")]) == 8  # 7 variants and the summary
+    assert len([r for r in out.splitlines() if r.startswith("| tiny")]) == 9  # 8 variants and the summary
 
 
 def test_a_busy_core_is_a_running_process_only_inside_the_block():

@@ -221,7 +221,7 @@ def _chunked(mask, lazy, record, iterations, device, return_steps, options, call
     compute = (lambda x: client.compute(x).result()) if client is not None else (lambda x: x.compute())
     out = skeletonize_chunked(arr, record, iterations, device, options=options,
                               callback=callback if client is None else None, compute=compute)
-    complete = not record.keeps_topology(options)  # only these methods can erase an object no chunk holds whole
+    complete = not record.keeps_topology(options, arr.ndim)  # only these methods can erase an object no chunk holds whole
     if lazy and client is None:
         if not complete:
             return out
