@@ -76,7 +76,7 @@ class SubfieldNet(nn.Module):
     ----------
     ndim : {2, 3}
     width : int, optional
-        Hidden width (default 32 in 2D, 256 in 3D: 1,441 and 73,985 parameters).
+        Hidden width (default 32 in 2D, 256 in 3D: 1,441 and 73,473 parameters).
     """
 
     #: side of the input window one output depends on (the receptive field)
@@ -159,7 +159,11 @@ class SubfieldNet(nn.Module):
 
     def _weights_version(self) -> tuple:
         """Changes whenever a parameter or the threshold is changed in place (an optimiser step, a fill)."""
-        return tuple(t._version for t in (*self.parameters(), self.threshold))
+        tensors = self.__dict__.get("_tensors")
+        if tensors is None or tensors[0] is not self.state.weight:  # replaced by _apply or load_state_dict(assign)
+            tensors = [*self.parameters(), self.threshold]
+            self.__dict__["_tensors"] = tensors
+        return tuple(t._version for t in tensors)
 
     @torch.no_grad()
     def _half_tables(self, device) -> list[torch.Tensor]:
@@ -213,6 +217,7 @@ class SubfieldNet(nn.Module):
 
     def _apply(self, fn, *args, **kwargs):
         self._decisions = {}
+        self.__dict__.pop("_tensors", None)
         return super()._apply(fn, *args, **kwargs)
 
     def load_state_dict(self, *args, **kwargs):

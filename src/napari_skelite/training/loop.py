@@ -10,11 +10,7 @@ the full loop on the student's own states.
 """
 from __future__ import annotations
 
-import json
-import platform
-import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,10 +18,11 @@ import torch
 from ..device import resolve_device
 from ..ops import cross_erode
 from ..skelite.network import Skelite, SkeliteNet
-from ..skelite.weights import load_network, read_card, save_network
+from ..skelite.weights import load_network, read_card
 from . import losses
 from .data import DataConfig, make_dataset, random_crops, teacher_description
 from .evaluate import small_check, validate
+from .harness import Harness
 from .subfield import train_subfield
 from .windows import window_bce
 
@@ -132,21 +129,6 @@ def _unrolled(model, m, guard_weight: float = 0.0):
     return sk, topo
 
 
-def _lr_at(step, total, lr):
-    """x0.2 at 60% and again at 85% of training."""
-    f = 1.0
-    if step >= 0.6 * total:
-        f *= 0.2
-    if step >= 0.85 * total:
-        f *= 0.2
-    return lr * f
-
-
-def _state(model, opt, step, rng):
-    return {"net": model.net.state_dict(), "opt": opt.state_dict(), "step": step,
-            "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}
-
-
 def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None) -> dict:
     """Train and save ``cfg.out`` with its model card; returns the card.
 
@@ -162,7 +144,6 @@ def train(cfg: TrainConfig, progress=None, log=print, command: str | None = None
 
 
 def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
-    t_start = time.time()
     dev = resolve_device(cfg.device)  # an unavailable device fails before any work
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -177,24 +158,11 @@ def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
         net = SkeliteNet(cfg.ndim)
     model = Skelite(cfg.ndim, net, outside=dcfg.outside).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    ckpt_path = Path(cfg.out).with_suffix(".ckpt")
-    start = 0
-    if ckpt_path.is_file():
-        ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
-        model.net.load_state_dict(ck["net"])
-        opt.load_state_dict(ck["opt"])
-        start = ck["step"]
-        rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
-        log(f"resumed from {ckpt_path} at step {start}")
+    run = Harness(cfg, model.net, opt, rng, progress=progress, log=log, desc=f"train {cfg.ndim}D")
+    run.resume()
     n_tf = int(cfg.steps * (1 - cfg.unrolled_fraction))
-    it = range(start, cfg.steps)
-    bar = progress(it, desc=f"train {cfg.ndim}D", initial=start, total=cfg.steps) if progress else it
-    history = []
     model.train()
-    for step in bar:
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg.steps, cfg.lr)
+    for step in run:
         unrolled = step >= n_tf
         batch = cfg.unrolled_batch if unrolled and cfg.unrolled_batch else cfg.batch
         m, s = random_crops(masks, skels, dcfg.crop, batch, rng)
@@ -224,34 +192,19 @@ def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        history.append(float(loss.detach()))
-        if progress and hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{np.mean(history[-20:]):.4f}", phase="tf" if step < n_tf else "unrolled")
-        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
-            ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(_state(model, opt, step + 1, rng), ckpt_path.with_suffix(".tmp"))
-            ckpt_path.with_suffix(".tmp").replace(ckpt_path)
-            log(f"step {step + 1}/{cfg.steps} loss {np.mean(history[-50:]):.4f} ({time.time() - t_start:.0f}s)")
+        run.record(loss.detach(), phase="tf" if step < n_tf else "unrolled")
+        if run.due(step):
+            run.save(step)
+            log(f"step {step + 1}/{cfg.steps} loss {run.mean_loss():.4f} ({run.elapsed():.0f}s)")
     model.eval()
     model.to("cpu")  # validation, card and file on the CPU: the weights load anywhere
     metrics = validate(model.net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples)
     card = {
-        "command": command,
-        "config": asdict(cfg),
         "data_config": asdict(dcfg),
         "teacher": teacher_description(dcfg),
-        "samples": cfg.samples,
-        "steps": cfg.steps,
-        "wall_time_s": round(time.time() - t_start, 1),
-        "parameters": sum(p.numel() for p in model.net.parameters()),
-        "torch": torch.__version__,
-        "device": str(dev),
-        "python": platform.python_version(),
         "validation": metrics,
         "small_check": small_check(model.net, cfg.ndim),
     }
     if init_card is not None:
         card["init"] = {"path": str(cfg.init), **init_card}
-    save_network(model.net, cfg.out, card)
-    Path(cfg.out).with_suffix(".json").write_text(json.dumps(read_card(cfg.out), indent=2))
-    return card
+    return run.finish(card, command, dev)

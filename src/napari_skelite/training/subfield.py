@@ -26,12 +26,6 @@ records both checks and the held-out window and volume metrics.
 """
 from __future__ import annotations
 
-import json
-import platform
-import time
-from dataclasses import asdict
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -47,11 +41,11 @@ from ..skelite.subfield import (
     teacher_passes,
     window_table_errors,
 )
-from ..skelite.weights import read_card, save_network
 from ..topology.simple import simple_point_lut
 from ..topology.thinning import thin
 from .data import DataConfig, make_masks, make_shapes
 from .evaluate import held_out_kwargs
+from .harness import Harness
 
 __all__ = ["window_dataset", "table_windows", "train_subfield", "window_errors", "validate_subfield",
            "THRESHOLD_MARGIN"]
@@ -146,10 +140,6 @@ def validate_subfield(net: SubfieldNet, ndim: int, seed: int, n: int) -> dict:
     return agg
 
 
-def _lr_at(step, total, lr):
-    return lr * (0.2 if step >= 0.6 * total else 1.0) * (0.2 if step >= 0.85 * total else 1.0)
-
-
 class _Sampler:
     """Draws mixed batches (data, table, hard windows) as float windows with targets."""
 
@@ -194,44 +184,30 @@ def _check(net, ndim, round_, final=False, threshold=None):
 def train_subfield(cfg, progress=None, log=print, command: str | None = None) -> dict:
     """Train a :class:`SubfieldNet` as ``cfg`` (a ``TrainConfig``) says; save ``cfg.out`` with its card.
 
-    Resumable: ``cfg.out`` with suffix ``.ckpt`` holds the weights, the optimiser,
-    the hard windows and both random states, written after every round.
+    Resumable (:class:`~napari_skelite.training.harness.Harness`): the
+    checkpoint also holds the hard windows and the round log.
     """
-    t_start = time.time()
     dev = resolve_device(cfg.device)
     if dev.type != "cpu":
         raise ValueError("the subfield variant trains on the CPU (its batches are window codes); pass --device cpu.")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     per_class = int(cfg.data.get("per_class", 2000))
-    width = cfg.data.get("width")
     masks = make_shapes(cfg.ndim, cfg.samples, cfg.seed)
     data = window_dataset(masks, per_class, np.random.default_rng(cfg.seed + 1), progress)
     held = window_dataset(make_shapes(cfg.ndim, cfg.val_samples, cfg.seed + 10_000), 10**9,
                           np.random.default_rng(0))
     log(f"{len(data[0])} training windows ({int(data[2].sum())} deletions) from {cfg.samples} images; "
         f"{len(held[0])} held-out windows")
-    net = SubfieldNet(cfg.ndim, width)
+    net = SubfieldNet(cfg.ndim, cfg.data.get("width"))
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = _Sampler(cfg.ndim, data, rng)
-    ckpt_path = Path(cfg.out).with_suffix(".ckpt")
-    start, val_log = 0, []
-    if ckpt_path.is_file():
-        ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
-        net.load_state_dict(ck["net"])
-        opt.load_state_dict(ck["opt"])
-        start = ck["step"]
-        rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
-        sampler.hard = ck["hard"].long()
-        val_log = ck.get("val_log", [])
-        log(f"resumed from {ckpt_path} at step {start}")
-    it = range(start, cfg.steps)
-    bar = progress(it, desc=f"train {cfg.ndim}D subfield", initial=start, total=cfg.steps) if progress else it
-    history = []
-    for step in bar:
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg.steps, cfg.lr)
+    run = Harness(cfg, net, opt, rng, progress=progress, log=log, desc=f"train {cfg.ndim}D subfield")
+    saved = run.resume()
+    if saved:
+        sampler.hard = saved["hard"].long()
+    val_log = saved.get("val_log", [])
+    for step in run:
         x, end, y = sampler.batch(cfg.batch)
         logit = net.window_logits(x, end)
         weight = torch.where(y == 0, cfg.keep_weight, 1.0)
@@ -239,52 +215,39 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        history.append(float(loss.detach()))
-        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+        run.record(loss.detach())
+        if run.due(step):
             net.eval()
-            round_ = (step + 1) // cfg.checkpoint_every
-            chk = _check(net, cfg.ndim, round_)
+            chk = _check(net, cfg.ndim, (step + 1) // cfg.checkpoint_every)
             sampler.add_hard(torch.cat([chk.pop("hard_delete"), chk.pop("hard_keep")[:20_000]]))
             err = window_errors(net, *held)
-            val_log.append({"step": step + 1, "loss": float(np.mean(history[-100:])), "held_out": err,
-                            "table_part": {k: v for k, v in chk.items()}})
+            val_log.append({"step": step + 1, "loss": run.mean_loss(100), "held_out": err, "table_part": chk})
             net.train()
-            ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = ckpt_path.with_suffix(".tmp")
-            torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step + 1,
-                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                        "hard": sampler.hard.to(torch.int32), "val_log": val_log}, tmp)
-            tmp.replace(ckpt_path)
+            run.save(step, hard=sampler.hard.to(torch.int32), val_log=val_log)
             log(f"step {step + 1}/{cfg.steps} loss {val_log[-1]['loss']:.5f} | held-out windows: false deletions "
                 f"{err['false_delete_count']}/{err['kept']}, false keeps {err['false_keep']:.2e} | table part: "
                 f"false deletions {chk['false_delete']}, false keeps {chk['false_keep']} of {chk['windows']}; "
-                f"hard pool {len(sampler.hard)} ({time.time() - t_start:.0f}s)")
+                f"hard pool {len(sampler.hard)} ({run.elapsed():.0f}s)")
     net.eval()
+    block = 1 << 17 if cfg.ndim == 3 else 1 << 8
     with torch.no_grad():
         net.threshold.fill_(0.0)
-    at_zero = window_table_errors(net, block=1 << 17 if cfg.ndim == 3 else 1 << 8)
+    at_zero = window_table_errors(net, block=block)
     log(f"whole table at threshold 0: {at_zero['false_delete']} false deletions, {at_zero['false_keep']} "
         f"false keeps of {at_zero['windows']}")
     if at_zero["false_delete"]:
         with torch.no_grad():
             net.threshold.fill_(at_zero["max_nondeletable_logit"] + THRESHOLD_MARGIN)
-        net.forget()
-    shipped = window_table_errors(net, block=1 << 17 if cfg.ndim == 3 else 1 << 8)
+    shipped = window_table_errors(net, block=block)
     log(f"whole table at threshold {float(net.threshold):.4f}: {shipped['false_delete']} false deletions, "
         f"{shipped['false_keep']} false keeps")
-    card = {
+    return run.finish({
         "variant": "subfield",
         "reads": "the 3x3(x3) window of the current state and the end-point bit marked at the iteration's start",
-        "command": command,
-        "config": asdict(cfg),
         "teacher": "Boolean thinning (methods.boolean): delete exactly the simple points that are not end points",
         "data": "make_shapes: tubes, blobs, plates, thin shells, speckle (in turn), with boundary noise; "
                 "plus random windows of the whole table and the hard windows of each round's table check",
-        "training_windows": int(len(data[0])), "per_class_per_image": per_class,
-        "samples": cfg.samples, "steps": cfg.steps, "width": net.width,
-        "wall_time_s": round(time.time() - t_start, 1),
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "torch": torch.__version__, "python": platform.python_version(),
+        "training_windows": int(len(data[0])), "per_class_per_image": per_class, "width": net.width,
         "threshold": float(net.threshold),
         "window_table_at_zero": at_zero,
         "window_table": shipped,
@@ -292,7 +255,4 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
         "rounds": val_log,
         "validation": validate_subfield(net, cfg.ndim, seed=cfg.seed + 10_000, n=cfg.val_samples),
         "small_check": validate_subfield(net, cfg.ndim, seed=424242, n=2),
-    }
-    save_network(net, cfg.out, card)
-    Path(cfg.out).with_suffix(".json").write_text(json.dumps(read_card(cfg.out), indent=2))
-    return card
+    }, command, dev)
