@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._validate import as_label_array, check_spacing
-from .metrics import _boxes
+from .metrics import label_boxes
 
 __all__ = ["BRANCH_TYPES", "Branches", "branch_table", "branches", "minimal_skeleton", "prune", "radius_image",
            "to_networkx"]
@@ -66,7 +66,7 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     mask = as_label_array(mask, "mask")
     sp = np.asarray(check_spacing(spacing, mask.ndim))
     out = np.zeros(mask.shape, np.float64)
-    for i, box in _boxes(mask).items():
+    for i, box in label_boxes(mask).items():
         grown = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, mask.shape))
         inside = np.pad(mask[grown] == i, 1)  # the image border is outside
         dist = ndimage.distance_transform_edt(inside, sampling=sp)[(slice(1, -1),) * mask.ndim]
@@ -144,7 +144,7 @@ def _branches(skeleton: np.ndarray, sp: np.ndarray, mask) -> Branches:
 
     radius = radius_image(mask, sp) if mask is not None else None
     frames, paths = [], []
-    for lab, box in _boxes(skeleton).items():
+    for lab, box in label_boxes(skeleton).items():
         s = np.pad(skeleton[box] == lab, 1)
         lo = np.array([b.start for b in box]) - 1
         isolated = s & (_degrees(s) == 0)  # single points: skan leaves them out

@@ -41,7 +41,7 @@ def betti_numbers(mask) -> tuple[int, ...]:
     return b0, b0 + b2 - chi, b2
 
 
-def _boxes(a: np.ndarray) -> dict:
+def label_boxes(a: np.ndarray) -> dict:
     """``{label id: bounding box}`` of a non-negative label image (one pass, not one per id)."""
     if a.size == 0 or not a.any():
         return {}
@@ -71,8 +71,8 @@ def _per_label(mask, skeleton=None):
     if mask.dtype == bool or (skel is not None and skel.dtype == bool):
         yield mask > 0, None if skel is None else skel > 0
         return
-    sboxes = {} if skel is None else _boxes(skel)
-    for i, box in _boxes(mask).items():
+    sboxes = {} if skel is None else label_boxes(skel)
+    for i, box in label_boxes(mask).items():
         if i in sboxes:
             box = tuple(slice(min(a.start, b.start), max(a.stop, b.stop)) for a, b in zip(box, sboxes[i]))
         yield mask[box] == i, None if skel is None else skel[box] == i
@@ -96,7 +96,7 @@ def betti_per_label(labels) -> dict[int, tuple[int, ...]]:
         ``(b0, b1)`` per id in 2D, ``(b0, b1, b2)`` in 3D (see :func:`betti_numbers`).
     """
     labels = np.asarray(labels)
-    return {int(i): betti_numbers(labels[box] == i) for i, box in _boxes(labels).items()}
+    return {int(i): betti_numbers(labels[box] == i) for i, box in label_boxes(labels).items()}
 
 
 def betti_errors(skeleton, mask) -> tuple[int, int]:

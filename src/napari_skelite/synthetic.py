@@ -20,7 +20,7 @@ def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:
 RADIUS_DISTS = ("uniform", "log-uniform", "mixed")
 
 
-def _check_radius_dist(radius_dist: str) -> None:
+def check_radius_dist(radius_dist: str) -> None:
     if radius_dist not in RADIUS_DISTS:
         raise ValueError(f"radius_dist must be one of {', '.join(RADIUS_DISTS)}; got {radius_dist!r}.")
 
@@ -57,7 +57,7 @@ def bezier_curves(
     points : (P, ndim) float array of centre-line samples
     radii : (P,) float array
     """
-    _check_radius_dist(radius_dist)
+    check_radius_dist(radius_dist)
     rng = np.random.default_rng(seed)
     shape = np.asarray(shape)
     lo, hi = margin, shape - 1 - margin

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..methods import local
-from ..synthetic import _check_radius_dist, bezier_curves, render_tubes
+from ..synthetic import check_radius_dist, bezier_curves, render_tubes
 from ..topology.thinning import thin
 from .augment import boundary_noise, downscale, flip_rotate
 
@@ -43,7 +43,7 @@ class DataConfig:
             raise ValueError(f"radius must be two numbers 0 < MIN <= MAX; got {self.radius}.")
         if not 1 <= self.n_curves[0] <= self.n_curves[1]:
             raise ValueError(f"the number of curves must be two integers 1 <= MIN <= MAX; got {self.n_curves}.")
-        _check_radius_dist(self.radius_dist)
+        check_radius_dist(self.radius_dist)
         if not 0 <= self.downscale <= 1:
             raise ValueError(f"downscale must be a probability within [0, 1]; got {self.downscale}.")
 

@@ -13,7 +13,7 @@ __all__ = ["band_bce", "critical_points", "hole_points", "stray_points", "isolat
            "guard_loss", "stray_loss", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
 
 
-def _class_weights(region, positive, positive_weight: float, balance: bool):
+def class_weights(region, positive, positive_weight: float, balance: bool):
     """Per-pixel weights inside ``region``; ``positive`` marks the rarer, costlier class.
 
     ``balance=False``: positives weigh ``positive_weight``, others 1, normalised
@@ -135,7 +135,7 @@ def band_bce(logits, band, target_delete, keep_weight: float = 4.0, balance: boo
     ``extra`` (a tensor like ``band``, e.g. a weight times :func:`critical_points`)
     multiplies each point's class weight by ``1 + extra``.
     """
-    w = _class_weights(band, 1 - target_delete, keep_weight, balance)
+    w = class_weights(band, 1 - target_delete, keep_weight, balance)
     if extra is not None:
         w = w * (1 + extra)
     return F.binary_cross_entropy_with_logits(logits, target_delete, weight=w, reduction="sum")
@@ -143,7 +143,7 @@ def band_bce(logits, band, target_delete, keep_weight: float = 4.0, balance: boo
 
 def skeleton_bce(s, target, mask, keep_weight: float = 4.0, balance: bool = False):
     """BCE of the final soft skeleton ``s`` against the teacher skeleton, inside the mask."""
-    w = _class_weights(mask, target, keep_weight, balance)
+    w = class_weights(mask, target, keep_weight, balance)
     return F.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target, weight=w, reduction="sum")
 
 

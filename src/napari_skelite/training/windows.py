@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ..skelite.network import SkeliteNet
-from .losses import _class_weights
+from .losses import class_weights
 
 __all__ = ["sample_band_points", "gather_windows", "window_bce"]
 
@@ -106,7 +106,7 @@ def window_bce(net: SkeliteNet, x, band, target_delete, rates, rng, keep_weight:
         return x.new_zeros(()), 0
     logits = net.window_logits(gather_windows(x, index))
     at = tuple(index[:, i] for i in range(index.shape[1]))
-    cls = _class_weights(band, 1 - target_delete, keep_weight, balance)[:, 0][at]
+    cls = class_weights(band, 1 - target_delete, keep_weight, balance)[:, 0][at]
     w = cls * importance.to(cls)
     if extra is not None:
         w = w * (1 + extra[:, 0][at])
