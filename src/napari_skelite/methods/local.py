@@ -134,8 +134,7 @@ def step(state: torch.Tensor, unjudged: torch.Tensor):
     """
     nd = state.ndim
     grid = Grid(state.shape, state.device)
-    pad = lambda t: torch.nn.functional.pad(t.bool(), (1, 1) * nd).reshape(-1).clone()  # noqa: E731
-    flat, c = pad(state), pad(unjudged)
+    flat, c = grid.flat(state.bool()), grid.flat(unjudged.bool())
     todo = torch.nonzero(c).squeeze(1)
     e1 = grid.erode(c, todo)
     inner = todo[e1]
@@ -149,8 +148,7 @@ def step(state: torch.Tensor, unjudged: torch.Tensor):
         flat[_pass(grid, flat, cand[flat[cand]], order)] = False
     c = torch.zeros_like(c)
     c[inner[e2]] = True
-    unpad = tuple(slice(1, -1) for _ in range(nd))
-    return flat.reshape(grid.shape)[unpad], c.reshape(grid.shape)[unpad]
+    return grid.unflat(flat), grid.unflat(c)
 
 
 def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: bool = False, tick=None):
@@ -178,12 +176,11 @@ def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: boo
         raise ValueError(f"mask must be 2D or 3D; got shape {tuple(mask.shape)}.")
     nd = binary.ndim
     grid = Grid(binary.shape, binary.device)
-    flat = torch.nn.functional.pad(binary, (1, 1) * nd).reshape(-1).clone()
+    flat = grid.flat(binary)
     # the same iterations as repeated step() calls, with the bands read off the depth order
     _, points, starts = depth_order(binary.cpu().numpy(), device=binary.device)
     deepest = len(starts) - 2
     mark = torch.zeros_like(flat)
-    unpad = tuple(slice(1, -1) for _ in range(nd))
     steps = [binary.clone()] if return_steps else None
     k = 0
     while deepest > 2 * k and (iterations is None or k < iterations):
@@ -197,8 +194,8 @@ def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: boo
             cand = layers[which]
             flat.index_fill_(0, _pass(grid, flat, cand[flat[cand]], order, mark), False)
         if return_steps:
-            steps.append(flat.reshape(grid.shape)[unpad].clone())
-    s = flat.reshape(grid.shape)[unpad].clone()
+            steps.append(grid.unflat(flat))
+    s = grid.unflat(flat)
     return (s, steps) if return_steps else s
 
 

@@ -44,7 +44,7 @@ def full_blocks(s: torch.Tensor) -> torch.Tensor:
     cost follows the skeleton's size, not the volume's.
     """
     grid = Grid(tuple(s.shape), s.device)
-    flat = torch.nn.functional.pad(s.bool(), (1, 1) * s.ndim).reshape(-1)
+    flat = grid.flat(s.bool(), copy=False)
     where = torch.nonzero(flat).squeeze(1)
     out = torch.zeros_like(flat)
     if where.numel():

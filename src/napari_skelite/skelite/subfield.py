@@ -225,10 +225,6 @@ class SubfieldNet(nn.Module):
         return super().load_state_dict(*args, **kwargs)
 
 
-def _unpad(grid: Grid, flat: torch.Tensor) -> torch.Tensor:
-    return flat.reshape(grid.shape)[(slice(1, -1),) * grid.ndim].clone()
-
-
 @torch.no_grad()
 def subfield_iterate(net: SubfieldNet, mask: torch.Tensor, iterations: int | None = None, *,
                      guard: bool = False, tick=None) -> Iterator[torch.Tensor]:
@@ -250,10 +246,10 @@ def subfield_iterate(net: SubfieldNet, mask: torch.Tensor, iterations: int | Non
     if mask.ndim != net.ndim:
         raise ValueError(f"a {net.ndim}D subfield network cannot thin a {mask.ndim}D mask.")
     grid = Grid(tuple(mask.shape), mask.device)
-    flat = F.pad(mask.bool(), (1, 1) * grid.ndim).reshape(-1).clone()
+    flat = grid.flat(mask.bool())
     for step in subfield_passes(grid, flat, iterations=iterations, tick=tick, decide=net.decide, guard=guard):
         if step.last:
-            yield _unpad(grid, flat)
+            yield grid.unflat(flat)
             if not step.changed:
                 return
 
@@ -334,7 +330,7 @@ def teacher_passes(mask: torch.Tensor, iterations: int | None = None) -> Iterato
     their end bits and the teacher's decision (bool). Used to build training windows.
     """
     grid = Grid(tuple(mask.shape), mask.device)
-    flat = F.pad(mask.bool(), (1, 1) * grid.ndim).reshape(-1).clone()
+    flat = grid.flat(mask.bool())
     for step in subfield_passes(grid, flat, iterations=iterations):
         if step.codes is not None:
             yield step.codes, step.end, step.delete

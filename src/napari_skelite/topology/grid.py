@@ -63,6 +63,18 @@ class Grid:
         self.bits = torch.arange(len(offs), device=device)
         self.n_subfields = 2**self.ndim
 
+    def flat(self, t: torch.Tensor, *, copy: bool = True) -> torch.Tensor:
+        """``t`` (the unpadded shape) padded by one background point per side and flattened.
+
+        ``copy=False`` may return a view of a temporary (for read-only use).
+        """
+        f = torch.nn.functional.pad(t, (1, 1) * self.ndim).reshape(-1)
+        return f.clone() if copy else f
+
+    def unflat(self, flat: torch.Tensor) -> torch.Tensor:
+        """The unpadded array of a padded, flattened ``flat`` (a copy)."""
+        return flat.reshape(self.shape)[(slice(1, -1),) * self.ndim].clone()
+
     @cached_property
     def window(self) -> torch.Tensor:
         """Flat offsets of the full 3x3(x3) window, centre included, in raster order (a conv kernel's order)."""

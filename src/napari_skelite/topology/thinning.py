@@ -73,14 +73,13 @@ def thin(
     device = mask.device
     binary = mask.detach() > 0.5
     grid = Grid(binary.shape, device)
-    flat = torch.nn.functional.pad(binary, (1, 1) * grid.ndim).reshape(-1).clone()
+    flat = grid.flat(binary)
     candidates = None
     if proposals is not None:
-        allowed = torch.nn.functional.pad(proposals.bool(), (1, 1) * grid.ndim).reshape(-1)
+        allowed = grid.flat(proposals.bool(), copy=False)
         candidates = torch.nonzero(allowed & flat).squeeze(1)
     simple = simple_point_lut(grid.ndim, device) if lut else (lambda codes: is_simple(codes, grid.ndim))
-    unpad = tuple(slice(1, -1) for _ in range(grid.ndim))
-    state = lambda: flat.reshape(grid.shape)[unpad].clone()  # noqa: E731
+    state = lambda: grid.unflat(flat)  # noqa: E731
     steps = [binary.clone()] if return_steps else None
     passes = 0
     for step in subfield_passes(grid, flat, candidates, iterations=iterations, tick=tick, directional=directional,
