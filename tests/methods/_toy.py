@@ -1,4 +1,4 @@
-"""A toy method registered by tests: one cross erosion (not a skeleton, but a method in every other way)."""
+"""A toy method registered by tests: cross erosions (not a skeleton, but a method in every other way)."""
 from scipy import ndimage
 
 from napari_skelite import methods
@@ -13,7 +13,7 @@ def _run(mask, *, iterations=None, device="cpu", return_steps=False, tick=None, 
 
 TOY = methods.Method(
     name="toyerode", label="Toy erosion", description="erodes once (a test method)", run=_run,
-    options={"times": 1}, halo=lambda ndim, depth, iterations, options: options["times"] + 1,
+    options=(methods.Option("times", 1, int, "toy: how many cross erosions"),),
+    halo=lambda ndim, depth, iterations, options: options["times"] + 1,
     needs_depth=lambda ndim, iterations, options: False, uses_torch=False,
 )
-

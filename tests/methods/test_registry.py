@@ -65,3 +65,20 @@ def test_a_plain_skelite_network_keeps_the_topology_only_where_the_whole_window_
     assert record.keeps_topology(record.resolve({"guard": False, "variant": "subfield"}), 2)
     assert record.keeps_topology(record.resolve({"guard": False}), 3)
 
+
+
+def test_an_option_value_outside_its_choices_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="'paper', 'subfield'"):
+        skeletonize(_blob(), "skelite", variant="papr")
+
+
+def test_an_integer_option_refuses_a_float(toy_method):
+    with pytest.raises(TypeError, match="must be an integer"):
+        skeletonize(_blob(), "toyerode", times=1.5)
+
+
+def test_a_records_options_are_typed_and_give_their_defaults():
+    record = methods.get("skelite")
+    assert record.options["guard"] is True and record.param("guard").type is bool
+    assert record.param("variant").choices == ("paper", "subfield")
+    assert all(p.help for p in record.params)

@@ -13,6 +13,7 @@ from . import classic  # noqa: F401
 # isort: on
 from ._registry import (
     Method,
+    Option,
     count_iterations,
     get,
     methods,
@@ -22,4 +23,4 @@ from ._registry import (
     unregister,
 )
 
-__all__ = ["Method", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
+__all__ = ["Method", "Option", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]

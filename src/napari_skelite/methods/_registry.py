@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Method", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
+__all__ = ["Method", "Option", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
 
 
 def count_iterations(iterations: int | None, needed: int | None) -> int | None:
@@ -61,6 +61,55 @@ def _two_layers_per_iteration(ndim: int, depth: int, options) -> int:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One keyword option of a method, declared once: the CLI flag and the widget control are made from it.
+
+    Attributes
+    ----------
+    name : str
+        The keyword ``skeletonize`` takes (``--name`` on the command line, ``-`` for ``_``).
+    default : object
+        Its value when not given.
+    type : type
+        ``bool``, ``int``, ``float``, ``str`` or ``pathlib.Path`` (a file; ``None`` allowed).
+    help : str
+        One line for ``--help`` and the widget's tooltip.
+    choices : tuple, optional
+        The values it accepts (a combo box in the widget).
+    """
+
+    name: str
+    default: Any
+    type: type = str
+    help: str = ""
+    choices: tuple | None = None
+
+    def check(self, value, method: str):
+        """``value`` if it is valid for this option, else a :class:`TypeError`/:class:`ValueError` saying why."""
+        if self.type is bool:
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"option {self.name!r} of method {method!r} must be True or False; got {value!r}.")
+            return bool(value)
+        if value is None:
+            if self.default is None:
+                return None
+            raise ValueError(f"option {self.name!r} of method {method!r} needs a value (default {self.default!r}).")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"option {self.name!r} of method {method!r} must be one of "
+                             f"{', '.join(map(repr, self.choices))}; got {value!r}.")
+        if self.type is int and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise TypeError(f"option {self.name!r} of method {method!r} must be an integer; got {value!r}.")
+        return value
+
+
+def _as_options(options) -> tuple[Option, ...]:
+    """Options given as :class:`Option` records, or as ``{name: default}`` (the type read off the default)."""
+    if isinstance(options, Mapping):
+        return tuple(Option(k, v, type(v) if v is not None else str) for k, v in options.items())
+    return tuple(options)
+
+
+@dataclass(frozen=True)
 class Method:
     """Everything the rest of the package needs to know about one skeletonization method.
 
@@ -74,8 +123,9 @@ class Method:
         One line: what it is and when to use it.
     run : callable
         See the module docstring for the contract.
-    options : mapping
-        Keyword options ``run`` accepts beyond the common ones, with their defaults.
+    options : sequence of Option (or a mapping ``{name: default}``)
+        Keyword options ``run`` accepts beyond the common ones. After construction
+        ``options`` is the mapping of defaults and :attr:`params` the records.
     halo : callable
         ``halo(ndim, depth, iterations, options) -> int``: points per side a chunk
         must see so that chunked results equal whole-image ones (``depth``: the
@@ -109,9 +159,16 @@ class Method:
     soft_skeleton: Callable | None = None
     uses_torch: bool = True
     iterations_for: Callable[[int, int, Mapping], int] = _two_layers_per_iteration
+    params: tuple = field(default=(), init=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        params = _as_options(self.options)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "options", MappingProxyType({p.name: p.default for p in params}))
+
+    def param(self, name: str) -> Option:
+        """The :class:`Option` record of ``name``."""
+        return next(p for p in self.params if p.name == name)
 
     @property
     def differentiable(self) -> bool:
@@ -122,20 +179,19 @@ class Method:
 
         Raises
         ------
-        TypeError
+        TypeError, ValueError
             For an option the method does not take (the message lists those it
-            takes), and a non-bool value for an option whose default is a bool
-            (``guard="no"`` would otherwise count as True).
+            takes), and a value its :class:`Option` refuses (a non-bool for a
+            switch: ``guard="no"`` would otherwise count as True; a value outside
+            its choices).
         """
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             takes = ", ".join(self.options) or "no options"
             raise TypeError(f"method {self.name!r} takes no option {', '.join(map(repr, unknown))} "
                             f"(it takes: {takes}).")
-        for key, value in options.items():
-            if isinstance(self.options[key], bool) and not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"option {key!r} of method {self.name!r} must be True or False; got {value!r}.")
-        return {**self.options, **options}
+        checked = {key: self.param(key).check(value, self.name) for key, value in options.items()}
+        return {**self.options, **checked}
 
     def select(self, options: Mapping) -> dict:
         """The items of ``options`` this method takes (for running several methods with shared options)."""

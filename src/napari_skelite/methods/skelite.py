@@ -1,11 +1,14 @@
 """The learned Skelite method on one binary object: the paper variant or the subfield variant."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
-from .._validate import check_precision
+from .._validate import PRECISIONS, check_precision
 from ..skelite import (
+    VARIANTS,
     SubfieldNet,
     binarize,
     guarded,
@@ -15,7 +18,7 @@ from ..skelite import (
     subfield_iterate,
     thin_blocks,
 )
-from ._registry import Method, count_iterations, register, thinning_halo
+from ._registry import Method, Option, count_iterations, register, thinning_halo
 
 __all__ = ["run", "variant_of", "METHOD"]
 
@@ -138,7 +141,16 @@ METHOD = register(Method(
     label="Skelite (learned)",
     description="learned iterative thinning (Skelite); with the guard (default) its topology is exact",
     run=run,
-    options={"weights": None, "variant": None, "guard": True, "precision": "float32", "dense": False},
+    options=(
+        Option("guard", True, bool, "carry out only deletions that keep the topology exactly (off: the plain network)"),
+        Option("variant", None, str, "which shipped network: paper or subfield (default: paper in 2D, subfield in 3D)",
+               choices=VARIANTS),
+        Option("weights", None, Path, "a weights file instead of the shipped one"),
+        Option("precision", "float32", str, "paper variant: precision of the network's products",
+               choices=PRECISIONS),
+        Option("dense", False, bool, "paper variant: the dense differentiable reference loop instead of the "
+                                     "band-sparse one (same skeleton, slower)"),
+    ),
     halo=_halo,
     needs_depth=_needs_depth,
     bytes_per_voxel=300,
