@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import methods
+from . import messages, methods
 from ._validate import (as_label_array, check_chunks, check_iterations, check_label_dtype, intensity_image_reason,
                         output_dtype)
 from .chunked import is_dask_array, keep_lost_objects, skeletonize_chunked
@@ -37,10 +37,8 @@ class IntensityImageWarning(UserWarning):
 def _warn_if_intensity_image(mask, stacklevel: int = 3) -> None:
     reason = intensity_image_reason(np.asarray(mask))
     if reason:
-        warnings.warn(IntensityImageWarning(
-            f"the input looks like an intensity image, not a label image: {reason}. Each grey value is "
-            "skeletonized as an object; threshold it first (e.g. `image > skimage.filters.threshold_otsu(image)`) "
-            "or pass labels.", reason), stacklevel=stacklevel)
+        warnings.warn(IntensityImageWarning(messages.intensity_image("the input", reason, "library"), reason),
+                      stacklevel=stacklevel)
 
 
 def _warn_if_topology_changed(mask, skel, record, opts) -> None:
@@ -48,11 +46,8 @@ def _warn_if_topology_changed(mask, skel, record, opts) -> None:
         return
     e0, e1 = betti_errors(skel, mask)
     if e0 or e1:
-        hint = ("pass guard=True to keep it exactly" if "guard" in opts
-                else "use a method that keeps topology (e.g. method='boolean')")
-        warnings.warn(TopologyChangedWarning(
-            f"the {record.name} skeleton changed the input's topology (β0 error {e0}, β1 error {e1}); {hint}.",
-            (int(e0), int(e1))), stacklevel=4)
+        warnings.warn(TopologyChangedWarning(messages.topology_changed(record.name, (e0, e1), "library"),
+                                             (int(e0), int(e1))), stacklevel=4)
 
 
 def available_methods() -> list[str]:
@@ -62,7 +57,7 @@ def available_methods() -> list[str]:
 
 def skeletonize(
     mask,
-    method: str = "skelite",
+    method: str = methods.DEFAULT,
     iterations: int | None = None,
     device: Any = "auto",
     return_steps: bool = False,

@@ -12,6 +12,9 @@ from . import morphological  # noqa: F401
 from . import classic  # noqa: F401
 # isort: on
 from ._registry import (
+    BASELINE,
+    DEFAULT,
+    REFERENCE,
     Method,
     Option,
     count_iterations,
@@ -23,4 +26,4 @@ from ._registry import (
     unregister,
 )
 
-__all__ = ["Method", "Option", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
+__all__ = ["BASELINE", "DEFAULT", "REFERENCE", "Method", "Option", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]

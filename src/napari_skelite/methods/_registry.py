@@ -145,6 +145,9 @@ class Method:
     iterations_for : callable
         ``iterations_for(ndim, depth, options) -> int``: about how many iterations
         an object of this city-block depth takes (progress is reported against it).
+    topology_switch : str, optional
+        The name of a bool option that, set, makes the method keep the topology
+        exactly (what a warning tells a user to turn on).
     """
 
     name: str
@@ -159,6 +162,7 @@ class Method:
     soft_skeleton: Callable | None = None
     uses_torch: bool = True
     iterations_for: Callable[[int, int, Mapping], int] = _two_layers_per_iteration
+    topology_switch: str | None = None
     params: tuple = field(default=(), init=False, repr=False)
 
     def __post_init__(self):
@@ -204,6 +208,13 @@ class Method:
 
 
 _REGISTRY: dict[str, Method] = {}
+
+#: the method ``skeletonize`` and every front end use when none is named
+DEFAULT = "skelite"
+#: the topology-keeping method other skeletons are compared with (clDice, differences)
+REFERENCE = "boolean"
+#: the size and coverage baseline of the comparison table (scikit-image)
+BASELINE = "classic"
 
 
 def register(method: Method) -> Method:

@@ -156,4 +156,5 @@ METHOD = register(Method(
     bytes_per_voxel=300,
     keeps_topology=_keeps_topology,
     soft_skeleton=_soft,
+    topology_switch="guard",
 ))
