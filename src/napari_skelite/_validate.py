@@ -265,3 +265,29 @@ def threshold_reason(foreground: np.ndarray, threshold: float) -> str | None:
     if 0 < share < 0.001:
         return f"threshold {threshold:g} keeps only {share:.2%} of the image as foreground"
     return None
+
+
+def compact_ids(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Object ids (without 0, ascending) and the image relabelled ``1..n`` (0 stays 0) in the smallest unsigned dtype.
+
+    The one relabelling of the package: the engine's object table and the
+    metrics' boxes of huge ids both use it.
+    """
+    small = arr.dtype.itemsize <= 2 or arr.dtype == bool
+    if not small and arr.dtype.kind in "iu" and arr.size:  # ids that fit a table no larger than the image
+        lo, hi = int(arr.min()), int(arr.max())
+        small = lo >= 0 and hi < max(2**16, 2 * arr.size)
+    if small:  # a lookup table is cheaper than sorting
+        codes = arr.view(np.uint8) if arr.dtype == bool else arr
+        codes = codes.astype(np.int64) if codes.dtype == np.uint64 else codes  # bincount takes no uint64
+        present = np.bincount(codes.reshape(-1), minlength=2) > 0
+        present[0] = False
+        ids = np.flatnonzero(present).astype(arr.dtype)
+        lut = np.zeros(present.size, _uint_for(len(ids)))
+        lut[ids.astype(np.int64)] = np.arange(1, len(ids) + 1)
+        return ids, lut[codes]
+    ids, inverse = np.unique(arr, return_inverse=True)
+    compact = inverse.reshape(arr.shape).astype(_uint_for(len(ids) + 1))
+    if ids.size and ids[0] == 0:
+        return ids[1:], compact
+    return ids, compact + 1

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import methods
-from ._validate import _uint_for, as_label_array, check_memory, output_dtype
+from ._validate import as_label_array, check_memory, compact_ids, output_dtype
 from .device import resolve_device
 
 __all__ = ["skeletonize_array"]
@@ -200,28 +200,6 @@ class _Ticks:
         self.callback(self.done + int(self.points * share), self.total)
 
 
-def _compact_ids(arr):
-    """Object ids (without 0) and the image relabelled ``1..n`` in the smallest unsigned dtype."""
-    small = arr.dtype.itemsize <= 2 or arr.dtype == bool
-    if not small and arr.dtype.kind in "iu" and arr.size:  # ids that fit a table no larger than the image
-        lo, hi = int(arr.min()), int(arr.max())
-        small = lo >= 0 and hi < max(2**16, 2 * arr.size)
-    if small:  # a lookup table is cheaper than sorting
-        codes = arr.view(np.uint8) if arr.dtype == bool else arr
-        codes = codes.astype(np.int64) if codes.dtype == np.uint64 else codes  # bincount takes no uint64
-        present = np.bincount(codes.reshape(-1), minlength=2) > 0
-        present[0] = False
-        ids = np.flatnonzero(present).astype(arr.dtype)
-        lut = np.zeros(present.size, _uint_for(len(ids)))
-        lut[ids.astype(np.int64)] = np.arange(1, len(ids) + 1)
-        return ids, lut[codes]
-    ids, inverse = np.unique(arr, return_inverse=True)
-    compact = inverse.reshape(arr.shape).astype(_uint_for(len(ids) + 1))
-    if ids.size and ids[0] == 0:
-        return ids[1:], compact
-    return ids, compact + 1
-
-
 def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | None = None, device="auto",
                       return_steps: bool = False, options: dict | None = None, callback=None,
                       cut_axes: tuple = ()):
@@ -245,7 +223,7 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
     kw = dict(opts)
     arr = as_label_array(mask)
     out = np.zeros(arr.shape, output_dtype(arr))
-    ids, compact = _compact_ids(arr)
+    ids, compact = compact_ids(arr)
     per_object = []
     if ids.size:
         dev = resolve_device(device) if record.uses_torch else "cpu"

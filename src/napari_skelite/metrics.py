@@ -6,6 +6,8 @@ import itertools
 import numpy as np
 from scipy import ndimage
 
+from ._validate import compact_ids
+
 __all__ = [
     "betti_numbers",
     "betti_errors",
@@ -49,13 +51,8 @@ def label_boxes(a: np.ndarray) -> dict:
     if top <= max(1 << 20, a.size):  # find_objects keeps one entry per id up to the largest
         objs = ndimage.find_objects(a.astype(np.intp, copy=False))
         return {i + 1: box for i, box in enumerate(objs) if box is not None}
-    ids, inverse = np.unique(a, return_inverse=True)  # huge ids: number them 1..K first
-    inverse = inverse.reshape(a.shape)
-    if ids[0] == 0:
-        ids = ids[1:]
-    else:
-        inverse = inverse + 1
-    return {ids[k].item(): box for k, box in enumerate(ndimage.find_objects(inverse)) if box is not None}
+    ids, compact = compact_ids(a)  # huge ids: number them 1..K first
+    return {ids[k].item(): box for k, box in enumerate(ndimage.find_objects(compact)) if box is not None}
 
 
 def _per_label(mask, skeleton=None):
