@@ -13,12 +13,14 @@ from ._benchmark import load_benchmark
 search = load_benchmark("topology_search")
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**31 - 1), chunk=st.sampled_from([6, 8]))
 def test_every_method_keeps_ids_and_chunks_and_the_guaranteed_ones_keep_every_betti_number(seed, chunk):
     assert search.check(search.shape_for(seed), chunk=chunk) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**31 - 1), chunk=st.sampled_from([6, 8]))
 def test_every_method_keeps_flat_objects_in_chunks_as_in_the_whole_image(seed, chunk):

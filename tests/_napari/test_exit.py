@@ -20,6 +20,7 @@ viewer.close()
 """
 
 
+@pytest.mark.slow
 def test_docking_the_widget_and_closing_the_viewer_exits_with_code_0(tmp_path):
     script = tmp_path / "dock_and_close.py"
     script.write_text(SCRIPT)

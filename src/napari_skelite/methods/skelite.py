@@ -142,10 +142,10 @@ METHOD = register(Method(
     description="learned iterative thinning (Skelite); with the guard (default) its topology is exact",
     run=run,
     options=(
-        Option("guard", True, bool, "carry out only deletions that keep the topology exactly (off: the plain network)"),
+        Option("weights", None, Path, "a weights file instead of the shipped one"),
         Option("variant", None, str, "which shipped network: paper or subfield (default: paper in 2D, subfield in 3D)",
                choices=VARIANTS),
-        Option("weights", None, Path, "a weights file instead of the shipped one"),
+        Option("guard", True, bool, "carry out only deletions that keep the topology exactly (off: the plain network)"),
         Option("precision", "float32", str, "paper variant: precision of the network's products",
                choices=PRECISIONS),
         Option("dense", False, bool, "paper variant: the dense differentiable reference loop instead of the "
