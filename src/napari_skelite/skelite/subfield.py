@@ -385,7 +385,7 @@ def window_table_errors(net: SubfieldNet, *, block: int = 1 << 20, threshold: fl
         codes = codes[(codes & faces) != faces]
         if not len(codes):
             continue
-        logit = net.code_logits(codes, torch.zeros(len(codes), dtype=torch.bool))
+        logit = _logits_on_cpu(net, codes, False)
         simple = table(codes).bool()
         bad = ~simple
         total += len(codes)
@@ -400,7 +400,7 @@ def window_table_errors(net: SubfieldNet, *, block: int = 1 << 20, threshold: fl
     # end bit 1: at most one neighbour (every such window is a border window); never deletable
     few = [0] + [1 << i for i in range(nbits)]
     codes = torch.tensor(few, dtype=torch.long)
-    logit = net.code_logits(codes, torch.ones(len(codes), dtype=torch.bool))
+    logit = _logits_on_cpu(net, codes, True)
     total += len(codes)
     fd += int((logit > thr).sum())
     max_bad = max(max_bad, float(logit.max()))
@@ -411,6 +411,13 @@ def window_table_errors(net: SubfieldNet, *, block: int = 1 << 20, threshold: fl
         out["hard_delete"] = torch.cat(hard_d) if hard_d else torch.zeros(0, dtype=torch.long)
         out["hard_keep"] = torch.cat(hard_k) if hard_k else torch.zeros(0, dtype=torch.long)
     return out
+
+
+def _logits_on_cpu(net: SubfieldNet, codes: torch.Tensor, end: bool) -> torch.Tensor:
+    """The network's logits of CPU ``codes`` (evaluated on the network's device) as a CPU tensor."""
+    dev = net.threshold.device
+    c = codes.to(dev)
+    return net.code_logits(c, torch.full((len(c),), end, dtype=torch.bool, device=dev)).cpu()
 
 
 def symmetry_permutations(ndim: int) -> torch.Tensor:

@@ -111,8 +111,9 @@ def table_windows(ndim: int, n: int, rng: np.random.Generator):
 def window_errors(net: SubfieldNet, codes, end, target) -> dict:
     """Share of kept candidates the network deletes (``false_delete``: the topology-breaking error)
     and of deletions it keeps (``false_keep``), on held-out windows."""
+    dev = net.threshold.device
     with torch.no_grad():
-        p = net.code_logits(codes, end) > net.threshold
+        p = (net.code_logits(codes.to(dev), end.to(dev)) > net.threshold).cpu()
     keep, dele = ~target, target
     return {"false_delete": float(p[keep].float().mean()) if keep.any() else 0.0,
             "false_keep": float((~p[dele]).float().mean()) if dele.any() else 0.0,
@@ -187,9 +188,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     Resumable (:class:`~napari_skelite.training.harness.Harness`): the
     checkpoint also holds the hard windows and the round log.
     """
-    dev = resolve_device(cfg.device)
-    if dev.type != "cpu":
-        raise ValueError("the subfield variant trains on the CPU (its batches are window codes); pass --device cpu.")
+    dev = resolve_device(cfg.device)  # batches are drawn on the CPU, the network trains on ``dev``
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     per_class = int(cfg.data.get("per_class", 2000))
@@ -199,7 +198,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
                           np.random.default_rng(0))
     log(f"{len(data[0])} training windows ({int(data[2].sum())} deletions) from {cfg.samples} images; "
         f"{len(held[0])} held-out windows")
-    net = SubfieldNet(cfg.ndim, cfg.data.get("width"))
+    net = SubfieldNet(cfg.ndim, cfg.data.get("width")).to(dev)  # before the optimiser (its state follows)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = _Sampler(cfg.ndim, data, rng)
     run = Harness(cfg, net, opt, rng, progress=progress, log=log, desc=f"train {cfg.ndim}D subfield")
@@ -208,7 +207,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
         sampler.hard = saved["hard"].long()
     val_log = saved.get("val_log", [])
     for step in run:
-        x, end, y = sampler.batch(cfg.batch)
+        x, end, y = (t.to(dev) for t in sampler.batch(cfg.batch))
         logit = net.window_logits(x, end)
         weight = torch.where(y == 0, cfg.keep_weight, 1.0)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, y, weight=weight)
@@ -241,6 +240,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     shipped = window_table_errors(net, block=block)
     log(f"whole table at threshold {float(net.threshold):.4f}: {shipped['false_delete']} false deletions, "
         f"{shipped['false_keep']} false keeps")
+    net.cpu()  # validation, card and file on the CPU: the weights load anywhere
     return run.finish({
         "variant": "subfield",
         "reads": "the 3x3(x3) window of the current state and the end-point bit marked at the iteration's start",
