@@ -5,7 +5,7 @@
 Each held-out crop (``make_sample`` with seeds 10**9 + i, as the training command's per-step
 report) is cut into its per-iteration examples, the teacher's state fed as ``S``. A kept point is
 *critical* when it is not simple in the teacher's next state (deleting it alone would split a
-curve, cut a loop or punch a hole; ``training.losses.critical_points``). Printed per file: the
+curve, cut a loop or punch a hole; ``training.objectives.critical_points``). Printed per file: the
 share of kept points the network deletes, for critical and other kept points, the share of its
 wrong deletions that are critical, and the share of the teacher's deletions it keeps.
 
@@ -23,7 +23,7 @@ import torch
 
 from napari_skelite.training.data import TEACHERS, DataConfig, make_sample
 from napari_skelite.training.loop import teacher_forcing_batch
-from napari_skelite.training.losses import critical_points
+from napari_skelite.training.objectives import critical_points
 from napari_skelite.skelite.weights import load_network
 
 

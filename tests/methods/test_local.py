@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from napari_skelite.methods.local import step, thin
+from napari_skelite.methods.local import local_thin, step
 from napari_skelite.metrics import betti_numbers, thinness
 from napari_skelite.synthetic import bezier_tree
 
@@ -17,7 +17,7 @@ masks3d = arrays(bool, st.tuples(st.integers(3, 8), st.integers(3, 8), st.intege
 
 
 def _thin(mask, **kw):
-    return thin(torch.as_tensor(mask), **kw)
+    return local_thin(torch.as_tensor(mask), **kw)
 
 
 @settings(max_examples=80, deadline=None)
@@ -133,7 +133,7 @@ def test_steps_are_copies_one_per_iteration_ending_with_the_skeleton():
 
 def test_a_float_input_and_a_bool_input_give_the_same_skeleton():
     m = bezier_tree((40, 40), n_curves=3, seed=4)
-    assert torch.equal(_thin(m), thin(torch.as_tensor(m, dtype=torch.float32)))
+    assert torch.equal(_thin(m), local_thin(torch.as_tensor(m, dtype=torch.float32)))
 
 
 def test_a_flat_3d_slab_thins_to_a_curve_not_a_sheet():

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from napari_skelite.cli import main
 from napari_skelite.skelite.network import SkeliteNet
-from napari_skelite.training import losses
+from napari_skelite.training import objectives
 from napari_skelite.training.data import DataConfig, make_sample, random_crops
 from napari_skelite.training.loop import teacher_forcing_batch
 from napari_skelite.training.windows import gather_windows, sample_band_points, window_bce
@@ -59,7 +59,7 @@ def test_window_bce_at_rate_one_is_the_dense_band_bce():
     net = SkeliteNet(2)
     with torch.no_grad():
         dense = net(F.pad(x, (3, 3, 3, 3)))[..., 3:-3, 3:-3]
-        expected = losses.band_bce(dense, band, target, keep_weight=8.0)
+        expected = objectives.band_bce(dense, band, target, keep_weight=8.0)
         got, n = window_bce(net, x, band, target, (1, 1), np.random.default_rng(0), keep_weight=8.0)
     assert n == int(band.sum())
     assert torch.allclose(got, expected, rtol=1e-5)

@@ -44,7 +44,7 @@ from ..topology.depth import depth_order
 from ._registry import Method, register
 from ._torch import thin_numpy
 
-__all__ = ["thin", "step", "run", "PASSES", "METHOD"]
+__all__ = ["local_thin", "step", "run", "PASSES", "METHOD"]
 
 #: per dimension: (depth layers, order) of the passes of every iteration; layer "a"
 #: is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd"/"cfwd" are raster orders (see ``_earlier``)
@@ -151,7 +151,7 @@ def step(state: torch.Tensor, unjudged: torch.Tensor):
     return grid.unflat(flat), grid.unflat(c)
 
 
-def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: bool = False, tick=None):
+def local_thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: bool = False, tick=None):
     """Thin a binary 2D/3D tensor with window-local, topology-preserving passes.
 
     Parameters
@@ -201,7 +201,7 @@ def thin(mask: torch.Tensor, iterations: int | None = None, *, return_steps: boo
 
 def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, tick=None):
     """Thin one binary numpy object; returns ``(skeleton, steps or None)``."""
-    return thin_numpy(thin, mask, iterations=iterations, device=device, return_steps=return_steps, tick=tick)
+    return thin_numpy(local_thin, mask, iterations=iterations, device=device, return_steps=return_steps, tick=tick)
 
 
 METHOD = register(Method(

@@ -19,7 +19,7 @@ from ..device import resolve_device
 from ..ops import cross_erode
 from ..skelite.network import Skelite, SkeliteNet
 from ..skelite.weights import load_network, read_card
-from . import losses
+from . import objectives
 from .data import DataConfig, make_dataset, random_crops, teacher_description
 from .evaluate import small_check, validate
 from .harness import Harness
@@ -109,8 +109,8 @@ def teacher_forcing_batch(mask, skel, outside: float = 1.0):
 def _extra_weights(cfg, state, band, target):
     """Per-point extra BCE weights of the point classes that have a weight, or ``None``."""
     extra = None
-    for weight, points in ((cfg.topo_weight, losses.critical_points), (cfg.hole_weight, losses.hole_points),
-                           (cfg.stray_weight, losses.stray_points)):
+    for weight, points in ((cfg.topo_weight, objectives.critical_points), (cfg.hole_weight, objectives.hole_points),
+                           (cfg.stray_weight, objectives.stray_points)):
         if weight:
             term = weight * points(state, band, target)
             extra = term if extra is None else extra + term
@@ -124,7 +124,7 @@ def _unrolled(model, m, guard_weight: float = 0.0):
     before = m
     for sk in model.iterate(m):
         if guard_weight:
-            topo = topo + guard_weight * losses.guard_loss(sk, losses.refused_deletions(before, sk), m)
+            topo = topo + guard_weight * objectives.guard_loss(sk, objectives.refused_deletions(before, sk), m)
         before = sk
     return sk, topo
 
@@ -177,18 +177,18 @@ def _train_paper(cfg: TrainConfig, progress, log, command: str | None) -> dict:
                                      cfg.keep_weight, cfg.balance, extra)
             else:
                 logits = model.net(x)
-                loss = losses.band_bce(logits, band, target, cfg.keep_weight, cfg.balance, extra)
+                loss = objectives.band_bce(logits, band, target, cfg.keep_weight, cfg.balance, extra)
                 # thinness of the state this step produces
                 s_new = x[:, 2:3] - torch.sigmoid(logits) * band
-                loss = loss + cfg.thin_weight * losses.thinness_loss(s_new)
+                loss = loss + cfg.thin_weight * objectives.thinness_loss(s_new)
         else:
             sk, topo = _unrolled(model, m, cfg.guard_weight)
             if cfg.stray_weight:
-                topo = topo + cfg.stray_weight * losses.stray_loss(sk, s, m)
+                topo = topo + cfg.stray_weight * objectives.stray_loss(sk, s, m)
             loss = (topo
-                    + losses.skeleton_bce(sk, s, m, cfg.keep_weight, cfg.balance)
-                    + cfg.thin_weight * losses.thinness_loss(sk)
-                    + cfg.cldice_weight * losses.soft_cldice(sk, m, s, m))
+                    + objectives.skeleton_bce(sk, s, m, cfg.keep_weight, cfg.balance)
+                    + cfg.thin_weight * objectives.thinness_loss(sk)
+                    + cfg.cldice_weight * objectives.soft_cldice(sk, m, s, m))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -11,7 +11,7 @@ window each sampled point depends on:
 - all other deletions, at rate ``far``.
 
 Each sampled point weighs ``1 / rate``, so the loss is, in expectation, the
-dense band BCE of :func:`napari_skelite.training.losses.band_bce` with the same
+dense band BCE of :func:`napari_skelite.training.objectives.band_bce` with the same
 class weights (normalised by the whole band, not by the sample).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ..skelite.network import SkeliteNet
-from .losses import class_weights
+from .objectives import class_weights
 
 __all__ = ["sample_band_points", "gather_windows", "window_bce"]
 
@@ -97,7 +97,7 @@ def window_bce(net: SkeliteNet, x, band, target_delete, rates, rng, keep_weight:
                balance: bool = False, extra=None):
     """Sampled-window estimate of the teacher-forced band BCE.
 
-    Same arguments and class weights as :func:`~napari_skelite.training.losses.band_bce`
+    Same arguments and class weights as :func:`~napari_skelite.training.objectives.band_bce`
     (``x`` the ``(K, 3, *spatial)`` inputs), plus the sampling ``rates`` and ``rng``.
     Returns ``(loss, number of sampled points)``.
     """
