@@ -1,4 +1,5 @@
 """Training objectives: band BCE, thinness, topology and pruning terms."""
+import torch
 
 from napari_skelite.training import objectives
 

@@ -1,4 +1,4 @@
-"""Training losses, each a small function of tensors ``(B, 1, *spatial)``."""
+"""Training objectives, each a small function of tensors ``(B, 1, *spatial)``."""
 from __future__ import annotations
 
 import torch
