@@ -138,7 +138,7 @@ def _even_chunks(darr, halo, method_name: str = "the method"):
     return darr.rechunk(tuple(new)), tuple(depth)
 
 
-class _Progress:
+class _ChunkCounter:
     """Counts finished chunks for a local ``callback(done, total)``; raising in it cancels."""
 
     def __init__(self, callback, total):
@@ -192,7 +192,7 @@ def skeletonize_chunked(mask, method, iterations=None, device="auto", *, options
     depth = max_depth(mask, compute) if record.needs_depth(mask.ndim, iterations, options) else None
     halo = record.chunk_halo(mask.ndim, depth, iterations, options)
     darr, depths = _even_chunks(mask, halo, repr(record.name))
-    progress = _Progress(callback, int(np.prod(darr.numblocks))) if callback is not None else None
+    progress = _ChunkCounter(callback, int(np.prod(darr.numblocks))) if callback is not None else None
     func = partial(_skeletonize_block, record=record, iterations=iterations, device=device, options=options,
                    out_dtype=out_dtype, cut_axes=tuple(a for a, d in enumerate(depths) if d), progress=progress)
     out = darr.map_overlap(func, depth=depths, boundary=0, trim=True, dtype=out_dtype,

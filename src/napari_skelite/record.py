@@ -33,7 +33,7 @@ def _weights_info(weights, variant, ndim: int) -> dict:
     return info
 
 
-def _plain(value):
+def _option_value(value):
     """A JSON-ready option value (a network object is named, not serialised)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -81,7 +81,7 @@ def run_record(
     from . import __version__
 
     record = methods.get(method)
-    opts = {"iterations": iterations, **{k: _plain(v) for k, v in record.resolve(options or {}).items()}}
+    opts = {"iterations": iterations, **{k: _option_value(v) for k, v in record.resolve(options or {}).items()}}
     args = ", ".join(f"{k}={v!r}" for k, v in {"method": record.name, **opts}.items())
     rec = {
         "napari_skelite": __version__,

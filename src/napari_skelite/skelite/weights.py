@@ -43,7 +43,7 @@ def default_weights_path(ndim: int, variant: str | None = None) -> Path:
     return _weights_dirs()[-1] / name
 
 
-def _plain(v):
+def _json_default(v):
     """JSON fallback for numpy scalars in model cards."""
     return v.item() if hasattr(v, "item") else str(v)
 
@@ -61,7 +61,7 @@ def save_network(net, path, card: dict | None = None) -> None:
     torch.save(
         {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": net.architecture,
          "ndim": net.ndim, "state_dict": net.state_dict(),
-         "card": json.dumps(card or {}, default=_plain)},
+         "card": json.dumps(card or {}, default=_json_default)},
         tmp,
     )
     os.replace(tmp, path)
