@@ -20,19 +20,21 @@ import threading
 import warnings
 from pathlib import Path
 
-from . import methods
-from ._validate import PRECISIONS
-from .skelite.weights import VARIANTS
+from . import messages, methods
 from .synthetic import RADIUS_DISTS
 
 __all__ = ["main"]
 
 
+def _given_options(a) -> dict:
+    """Every method option given on the command line (flags made by :func:`_method_flags`)."""
+    names = {p.name for r in methods.methods() for p in r.params}
+    return {k: v for k, v in vars(a).items() if k in names and v is not None}
+
+
 def _method_options(a, method: str) -> dict:
-    """The options of ``method`` among the command's Skelite flags."""
-    given = {"guard": not a.no_guard, "weights": a.weights, "variant": a.variant,
-             "precision": getattr(a, "precision", "float32")}
-    return methods.get(method).select(given)
+    """The options of ``method`` given on the command line (the others take the method's defaults)."""
+    return methods.get(method).select(_given_options(a))
 
 
 def _threshold_value(value: str | None):
@@ -113,14 +115,11 @@ def _cmd_skeletonize(a):
         skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
     for w in caught:
         if issubclass(w.category, TopologyChangedWarning):
-            e0, e1 = w.message.errors
-            hint = "drop --no-guard" if "guard" in options else "use --method boolean"
-            print(f"napari-skelite: warning: the {a.method} skeleton changed the input's topology "
-                  f"(β0 error {e0}, β1 error {e1}); {hint} to keep it exactly.", file=sys.stderr)
+            print(f"napari-skelite: warning: {messages.topology_changed(a.method, w.message.errors, 'cli')}",
+                  file=sys.stderr)
         elif issubclass(w.category, IntensityImageWarning):
-            print(f"napari-skelite: warning: {a.input} looks like an intensity image, not a label image: "
-                  f"{w.message.reason}; each grey value was skeletonized as an object. Pass --threshold otsu "
-                  "(or a value) to skeletonize its foreground.", file=sys.stderr)
+            print(f"napari-skelite: warning: {messages.intensity_image(a.input, w.message.reason, 'cli')}",
+                  file=sys.stderr)
         elif issubclass(w.category, ChunkSizeWarning):
             print(f"napari-skelite: warning: {w.message}", file=sys.stderr)
         else:
@@ -157,8 +156,7 @@ def _cmd_compare(a):
     from .metrics import label_betti
 
     mask = read_labels(a.input)
-    rows = compare_methods(mask, a.methods, device=a.device, guard=not a.no_guard, weights=a.weights,
-                           variant=a.variant)
+    rows = compare_methods(mask, a.methods, device=a.device, **_given_options(a))
     b0, b1 = label_betti(mask)
     print(f"{a.input}: shape {mask.shape}, input Betti numbers b0 = {b0}, b1 = {b1} (summed over labels); "
           "time_s: a warm call")
@@ -227,12 +225,27 @@ def _cmd_build_table(a):
     print(f"wrote {build_full_table(a.out, progress=tqdm)}")
 
 
-def _skelite_flags(parser):
-    parser.add_argument("--no-guard", action="store_true",
-                        help="Skelite: the plain network, without the topology guard (topology not guaranteed)")
-    parser.add_argument("--variant", choices=VARIANTS, default=None,
-                        help="Skelite: which shipped network (default: paper in 2D, subfield in 3D)")
-    parser.add_argument("--weights", default=None, help="Skelite: a weights file instead of the shipped one")
+def _method_flags(parser) -> None:
+    """One flag per option of the registered methods, made from their :class:`~napari_skelite.methods.Option`
+    records (an option several methods take appears once; a switch that is on by default is ``--no-NAME``)."""
+    owners: dict = {}
+    for record in methods.methods():
+        for p in record.params:
+            owners.setdefault(p.name, (p, []))[1].append(record.name)
+    quiet = "%(default).0s"  # the flags' own default is None (not given): the help says the method's
+    for name, (p, who) in owners.items():
+        flag, whose = name.replace("_", "-"), ", ".join(who)
+        if p.type is bool and p.default:
+            parser.add_argument(f"--no-{flag}", dest=name, action="store_false", default=None,
+                                help=f"{whose}: turn off {p.help}{quiet}")
+        elif p.type is bool:
+            parser.add_argument(f"--{flag}", dest=name, action="store_true", default=None,
+                                help=f"{whose}: {p.help}{quiet}")
+        else:
+            default = "" if p.default is None else f" (default: {p.default})"
+            parser.add_argument(f"--{flag}", dest=name, type=p.type if p.type in (int, float) else str,
+                                choices=p.choices, default=None, metavar=name.upper() if p.choices is None else None,
+                                help=f"{whose}: {p.help}{default}{quiet}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,12 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("input", help="label image: .tif/.tiff, .npy, .png or .nii(.gz)")
     s.add_argument("output", help="where to write the skeleton: a label image (.tif, .npy, .png, .nii.gz), a "
                    "neuron tree (.swc), a vessel graph (.graphml) or the branch table (.csv)")
-    s.add_argument("--method", choices=names, default="skelite", help=method_help)
+    s.add_argument("--method", choices=names, default=methods.DEFAULT, help=method_help)
     s.add_argument("--iterations", type=int, default=None, help="at most this many iterations (default: until done)")
     s.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    _skelite_flags(s)
-    s.add_argument("--precision", choices=PRECISIONS, default="float32",
-                   help="Skelite paper variant: precision of the network's products")
+    _method_flags(s)
     s.add_argument("--chunks", type=_chunk_side, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
     s.add_argument("--prune", type=_prune_length, default=None, metavar="LENGTH",
@@ -269,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("input", help="label image file")
     c.add_argument("--methods", nargs="+", choices=names, default=None, help="default: every method")
     c.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    _skelite_flags(c)
+    _method_flags(c)
     c.set_defaults(func=_cmd_compare)
 
     d = sub.add_parser("demo", help="run every method on built-in synthetic data; a table and a PNG figure",

@@ -82,3 +82,15 @@ def test_a_records_options_are_typed_and_give_their_defaults():
     assert record.options["guard"] is True and record.param("guard").type is bool
     assert record.param("variant").choices == ("paper", "subfield")
     assert all(p.help for p in record.params)
+
+
+def test_a_registered_methods_option_is_a_cli_flag_with_its_help_and_reaches_the_method(toy_method, tmp_path, capsys):
+    from napari_skelite.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["skeletonize", "--help"])
+    assert "toyerode: toy: how many cross erosions (default: 1)" in " ".join(capsys.readouterr().out.split())
+    np.save(tmp_path / "in.npy", _blob())
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"), "--method", "toyerode",
+                 "--times", "2", "--no-record"]) == 0
+    assert np.array_equal(np.load(tmp_path / "out.npy"), skeletonize(_blob(), "toyerode", times=2))

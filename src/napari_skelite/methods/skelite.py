@@ -145,7 +145,8 @@ METHOD = register(Method(
         Option("weights", None, Path, "a weights file instead of the shipped one"),
         Option("variant", None, str, "which shipped network: paper or subfield (default: paper in 2D, subfield in 3D)",
                choices=VARIANTS),
-        Option("guard", True, bool, "carry out only deletions that keep the topology exactly (off: the plain network)"),
+        Option("guard", True, bool, "the topology guard, which carries out only deletions that keep the topology "
+                                   "exactly"),
         Option("precision", "float32", str, "paper variant: precision of the network's products",
                choices=PRECISIONS),
         Option("dense", False, bool, "paper variant: the dense differentiable reference loop instead of the "
