@@ -34,7 +34,7 @@ class IntensityImageWarning(UserWarning):
         self.reason = reason
 
 
-def _warn_if_intensity_image(mask, stacklevel: int = 3) -> None:
+def warn_if_intensity_image(mask, stacklevel: int = 3) -> None:
     reason = intensity_image_reason(np.asarray(mask))
     if reason:
         warnings.warn(IntensityImageWarning(messages.intensity_image("the input", reason, "library"), reason),
@@ -188,7 +188,7 @@ def _skeletonize(mask, method, iterations, device, return_steps, callback, chunk
     lazy = is_dask_array(mask)
     if check_labels and not lazy:
         mask = as_label_array(mask)
-        _warn_if_intensity_image(mask, stacklevel=4)
+        warn_if_intensity_image(mask, stacklevel=4)
     if lazy or chunks is not None or client is not None:
         return _chunked(mask, lazy, record, iterations, device, return_steps, opts, callback, chunks, client)
     out = skeletonize_array(mask, record, iterations=iterations, device=device, return_steps=return_steps,

@@ -45,7 +45,7 @@ from scipy import ndimage
 
 from . import methods
 from ._validate import output_dtype
-from .engine import _keep_lost_objects, skeletonize_array
+from .engine import restore_erased_objects, skeletonize_array
 
 __all__ = ["ChunkSizeWarning", "is_dask_array", "keep_lost_objects", "max_depth", "halo_size", "skeletonize_chunked"]
 
@@ -234,7 +234,7 @@ def keep_lost_objects(labels: np.ndarray, skeleton: np.ndarray) -> np.ndarray:
     for k in np.flatnonzero(~hit):
         box = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(boxes[k - 1], labels.shape))
         piece = np.pad(pieces[box] == k, 1)  # the image border is background
-        point = _keep_lost_objects(piece, np.zeros_like(piece))  # the whole-image rule on this piece alone
+        point = restore_erased_objects(piece, np.zeros_like(piece))  # the whole-image rule on this piece alone
         where = tuple(int(c) - 1 + b.start for c, b in zip(np.argwhere(point)[0], box))
         skeleton[where] = labels[where]
     return skeleton

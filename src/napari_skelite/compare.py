@@ -6,8 +6,9 @@ import time
 import numpy as np
 
 from ._validate import as_label_array, check_label_dtype
-from .api import _warn_if_intensity_image, skeletonize
+from .api import warn_if_intensity_image, skeletonize
 from .chunked import is_dask_array
+from .methods import BASELINE, REFERENCE
 from .methods import get as method_record
 from .methods import names as method_names
 from .metrics import measure
@@ -53,7 +54,7 @@ def run_methods(mask, methods=None, warmup: bool = True, *, device="auto", itera
     else:
         mask = as_label_array(mask)
         if check_labels:
-            _warn_if_intensity_image(mask)
+            warn_if_intensity_image(mask)
     warm = _warmup_object(np.ndim(mask)) if warmup else None
     out = {}
     for m in list(methods or method_names()):
@@ -80,10 +81,10 @@ def _warmup_object(ndim: int) -> np.ndarray | None:
     return out
 
 
-def results_table(results: dict, mask, reference: str = "boolean") -> list[dict]:
+def results_table(results: dict, mask, reference: str = REFERENCE) -> list[dict]:
     """Rows of :func:`measure` for the output of :func:`run_methods`."""
     ref = results.get(reference, (None,))[0]
-    classic = results.get("classic", (None,))[0]
+    classic = results.get(BASELINE, (None,))[0]
     rows = []
     for m, (skel, seconds, error) in results.items():
         row = {"method": m}
@@ -96,12 +97,12 @@ def results_table(results: dict, mask, reference: str = "boolean") -> list[dict]
     return rows
 
 
-def with_references(methods, reference: str = "boolean") -> list[str]:
-    """``methods`` preceded by the reference and ``classic`` when missing (both are needed for the table)."""
-    return [m for m in (reference, "classic") if m not in methods] + list(methods)
+def with_references(methods, reference: str = REFERENCE) -> list[str]:
+    """``methods`` preceded by the reference and the baseline when missing (both are needed for the table)."""
+    return [m for m in (reference, BASELINE) if m not in methods] + list(methods)
 
 
-def compare_methods(mask, methods=None, reference: str = "boolean", **kwargs) -> list[dict]:
+def compare_methods(mask, methods=None, reference: str = REFERENCE, **kwargs) -> list[dict]:
     """Run several methods on one input and measure each.
 
     The reference and ``classic`` are run too (for clDice and size ratios)

@@ -28,7 +28,7 @@ def _crop_bounds(box):
     return [(b.start - _MARGIN) // 2 * 2 for b in box], [b.stop + _MARGIN for b in box]
 
 
-def _keep_lost_objects(mask, skel, cut=None):
+def restore_erased_objects(mask, skel, cut=None):
     """Represent each component a method erased entirely by its most central point.
 
     Learned thinning can delete a whole small object, and scikit-image's 3D
@@ -240,7 +240,7 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
                 kw["tick"] = _Ticks(callback, done, int(sizes[group].sum()), total,
                                     _expected_iterations(record, canvas, iterations, opts))
             skel_all, steps_all = run(canvas, iterations=iterations, device=dev, return_steps=return_steps, **kw)
-            skel_all = _keep_lost_objects(canvas, np.array(skel_all, bool), cut)
+            skel_all = restore_erased_objects(canvas, np.array(skel_all, bool), cut)
             for i, place, inner in zip(group, places, inners):
                 out[boxes[i]][skel_all[inner]] = ids[i]
                 if return_steps:
