@@ -76,7 +76,7 @@ def run_batch(a, skeletonize_file) -> int:
         0 if every input was written, 1 if any failed (each said in one line
         on stderr, with the summary).
     """
-    from .cli import _one_line
+    from ._cli_common import one_line
     from .io import check_output
     from .progress import Bar, progress_enabled
 
@@ -100,7 +100,7 @@ def run_batch(a, skeletonize_file) -> int:
                 skeletonize_file(a, str(source), str(output), quiet=a.quiet)
             except (Exception, MemoryError) as e:  # noqa: BLE001 - one bad input never stops the batch
                 failed.append(source)
-                bar.write(f"napari-skelite: error: {source}: {_one_line(e)}")
+                bar.write(f"napari-skelite: error: {source}: {one_line(e)}")
             bar(k, len(sources))
     done = len(sources) - len(failed)
     summary = f"napari-skelite: skeletonized {done} of {len(sources)} inputs into {out_dir}"

@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 
 from . import methods
+from ._cli_common import finish, one_line, report_warnings
 from ._validate import PRECISIONS
 from .skelite.weights import VARIANTS
 from .synthetic import RADIUS_DISTS
@@ -115,7 +116,7 @@ def _skeletonize_file(a, source, output, *, quiet: bool = False) -> str:
         from .volume_run import skeletonize_lazy
 
         msg = skeletonize_lazy(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet,
-                               options=_method_options(a, a.method), report=_report_warnings, threshold_fn=_threshold)
+                               options=_method_options(a, a.method), threshold_fn=_threshold)
     else:
         msg = _skeletonize_in_memory(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet)
     print(msg)
@@ -127,7 +128,14 @@ def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, qui
 
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
     from .chunked import ChunkSizeWarning
-    from .io import check_label_output, check_output, read_labels, read_spacing, write_graph, write_labels
+    from .io import (
+        check_label_output,
+        check_output,
+        read_labels,
+        read_spacing,
+        write_graph,
+        write_labels,
+    )
     from .progress import Bar, progress_enabled
 
     check_output(output, overwrite=a.overwrite, record=not a.no_record, flag="--overwrite")
@@ -145,7 +153,7 @@ def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, qui
         warnings.simplefilter("always", IntensityImageWarning)
         warnings.simplefilter("always", ChunkSizeWarning)
         skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, callback=bar, **options)
-    _report_warnings(caught, a, options, source)
+    report_warnings(caught, a, options, source)
     if a.prune:
         from .graph import prune
 
@@ -158,44 +166,7 @@ def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, qui
     else:
         out = write_labels(output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
     n = int((skel > 0).sum())
-    return _finish(a, source, out, options, shape=mask.shape, spacing=spacing, points=n)
-
-
-def _finish(a, source, out, options, *, shape, spacing, points: int, extra: dict | None = None) -> str:
-    """The "wrote" line, after writing the run record beside ``out`` (unless --no-record)."""
-    msg = f"wrote {out}: {points} skeleton points, method {a.method}"
-    if not a.no_record:
-        from .record import pruned_record, run_record, write_record
-
-        rec = run_record(a.method, ndim=len(shape), iterations=a.iterations, options=options,
-                         device=a.device, source=str(Path(source).resolve()),
-                         shape=shape, scale=spacing, skeleton_points=points)
-        if a.prune:
-            rec["pruned"] = pruned_record(a.prune, spacing)
-        rec.update(extra or {})
-        msg += f"; how it was made: {write_record(out, rec, overwrite=a.overwrite)}"
-    return msg
-
-
-def _report_warnings(caught, a, options, source) -> None:
-    """Say the library's warnings on stderr in the command line's words (flags, not keywords)."""
-    from .api import IntensityImageWarning, TopologyChangedWarning
-    from .chunked import ChunkSizeWarning
-
-    for w in caught:
-        if issubclass(w.category, TopologyChangedWarning):
-            e0, e1 = w.message.errors
-            hint = "drop --no-guard" if "guard" in options else "use --method boolean"
-            print(f"napari-skelite: warning: the {a.method} skeleton changed the input's topology "
-                  f"(β0 error {e0}, β1 error {e1}); {hint} to keep it exactly.", file=sys.stderr)
-        elif issubclass(w.category, IntensityImageWarning):
-            print(f"napari-skelite: warning: {source} looks like an intensity image, not a label image: "
-                  f"{w.message.reason}; each grey value was skeletonized as an object. Pass --threshold otsu "
-                  "(or a value) to skeletonize its foreground.", file=sys.stderr)
-        elif issubclass(w.category, ChunkSizeWarning):
-            print(f"napari-skelite: warning: {w.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return finish(a, source, out, options, shape=mask.shape, spacing=spacing, points=n)
 
 
 def _cmd_compare(a) -> int:
@@ -211,7 +182,7 @@ def _cmd_compare(a) -> int:
             rows += [{"file": Path(source).name, **r} for r in _compare_rows(a, source)]
         except (ValueError, TypeError, MemoryError, OSError) as e:
             failed.append(source)
-            print(f"napari-skelite: error: {source}: {_one_line(e)}", file=sys.stderr)
+            print(f"napari-skelite: error: {source}: {one_line(e)}", file=sys.stderr)
     if rows:
         print(format_table(rows))
     if failed:
@@ -233,11 +204,6 @@ def _compare_rows(a, source) -> list[dict]:
     print(f"{source}: shape {mask.shape}, input Betti numbers b0 = {b0}, b1 = {b1} (summed over labels); "
           "time_s: a warm call")
     return rows
-
-
-def _one_line(error: BaseException) -> str:
-    """An error's message on one line."""
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _cmd_demo(a):

@@ -20,6 +20,8 @@ __all__ = ["connect", "skeletonize_lazy"]
 
 #: chunk side for a file input split into blocks (no storage chunks to follow)
 DEFAULT_CHUNK = 128
+#: how long to wait for a scheduler to answer
+CONNECT_TIMEOUT = "10s"
 
 
 def connect(address: str):
@@ -30,14 +32,14 @@ def connect(address: str):
     ValueError
         Without the ``distributed`` package.
     OSError
-        If no scheduler answers at ``address`` within 10 s.
+        If no scheduler answers at ``address`` within :data:`CONNECT_TIMEOUT`.
     """
     try:
         from distributed import Client
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ValueError("--scheduler needs dask.distributed: pip install 'napari-skelite[distributed]'.") from e
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         raise OSError(f"could not reach a dask scheduler at {address!r} ({type(e).__name__}: {e}); start one "
                       "(`dask scheduler`, then `dask worker ADDRESS`) or drop --scheduler "
@@ -70,18 +72,16 @@ def _input(a, source, threshold, threshold_fn):
     return data, volume, spacing, unit
 
 
-def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bool, options: dict, report,
-                     threshold_fn) -> str:
+def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bool, options: dict, threshold_fn) -> str:
     """Run the command ``a`` on ``source`` chunk by chunk into ``output``; returns the "wrote" line.
 
-    ``report(caught, a, options, source)`` says the library's warnings in the
-    command line's words; ``threshold_fn(image, value)`` thresholds an in-memory image.
+    ``threshold_fn(image, value)`` thresholds an in-memory image.
     """
     import os
 
+    from ._cli_common import finish, report_warnings
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
     from .chunked import ChunkSizeWarning
-    from .cli import _finish
     from .io import check_output
     from .progress import Bar, DaskTasks, progress_enabled
     from .zarr_io import is_zarr_path
@@ -102,7 +102,7 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
                 warnings.simplefilter("always", w)
             with Bar(f"{name}: depth", "task", enabled=show and client is None, leave=False) as bar, DaskTasks(bar):
                 skel = skeletonize(data, a.method, a.iterations, a.device, **options)  # lazy; the depth pass runs
-        report(caught, a, options, source)
+        report_warnings(caught, a, options, source)
         extra = {"chunks": [int(c) for c in skel.chunksize]}
         if volume is not None:
             extra["level"] = volume.level
@@ -113,7 +113,7 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
     finally:
         if client is not None:
             client.close()
-    return _finish(a, source, out, options, shape=tuple(data.shape), spacing=spacing, points=points, extra=extra)
+    return finish(a, source, out, options, shape=tuple(data.shape), spacing=spacing, points=points, extra=extra)
 
 
 def _write_zarr(a, output, skel, volume, spacing, unit, client, show, name):

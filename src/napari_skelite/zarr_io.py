@@ -322,7 +322,7 @@ def _create(folder: Path, data, like, spacing, unit, storage, ome):
     zarr_format = like.zarr_format if like is not None else 3
     axes, spatial = _full_axes(like, data.ndim)
     shape, chunks = _expand(data.shape, axes, spatial), _expand(storage, axes, spatial)
-    kw = dict(shape=shape, chunks=chunks, dtype=data.dtype, fill_value=0, zarr_format=zarr_format)
+    kw = {"shape": shape, "chunks": chunks, "dtype": data.dtype, "fill_value": 0, "zarr_format": zarr_format}
     if zarr_format == 2:
         kw["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
     else:

@@ -1,0 +1,50 @@
+"""What every form of the command line's ``skeletonize`` says: the "wrote" line with its record, warnings, errors."""
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+__all__ = ["finish", "one_line", "report_warnings"]
+
+
+def finish(a, source, out, options, *, shape, spacing, points: int, extra: dict | None = None) -> str:
+    """The "wrote" line, after writing the run record beside ``out`` (unless --no-record)."""
+    msg = f"wrote {out}: {points} skeleton points, method {a.method}"
+    if not a.no_record:
+        from .record import pruned_record, run_record, write_record
+
+        rec = run_record(a.method, ndim=len(shape), iterations=a.iterations, options=options,
+                         device=a.device, source=str(Path(source).resolve()),
+                         shape=shape, scale=spacing, skeleton_points=points)
+        if a.prune:
+            rec["pruned"] = pruned_record(a.prune, spacing)
+        rec.update(extra or {})
+        msg += f"; how it was made: {write_record(out, rec, overwrite=a.overwrite)}"
+    return msg
+
+
+def report_warnings(caught, a, options, source) -> None:
+    """Say the library's warnings on stderr in the command line's words (flags, not keywords)."""
+    from .api import IntensityImageWarning, TopologyChangedWarning
+    from .chunked import ChunkSizeWarning
+
+    for w in caught:
+        if issubclass(w.category, TopologyChangedWarning):
+            e0, e1 = w.message.errors
+            hint = "drop --no-guard" if "guard" in options else "use --method boolean"
+            print(f"napari-skelite: warning: the {a.method} skeleton changed the input's topology "
+                  f"(β0 error {e0}, β1 error {e1}); {hint} to keep it exactly.", file=sys.stderr)
+        elif issubclass(w.category, IntensityImageWarning):
+            print(f"napari-skelite: warning: {source} looks like an intensity image, not a label image: "
+                  f"{w.message.reason}; each grey value was skeletonized as an object. Pass --threshold otsu "
+                  "(or a value) to skeletonize its foreground.", file=sys.stderr)
+        elif issubclass(w.category, ChunkSizeWarning):
+            print(f"napari-skelite: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line."""
+    return " ".join(str(error).split()) or type(error).__name__
