@@ -41,12 +41,15 @@ class Bar:
     """
 
     def __init__(self, desc: str, unit: str = "it", *, enabled: bool = True, leave: bool = True, stream=None):
+        from shutil import get_terminal_size
+
         from tqdm import tqdm
 
         self.done, self.total = 0, None
         self._lock = threading.Lock()
+        size = get_terminal_size((100, 24))  # a terminal that says it has no size (a bare pty) gets 100x24
         self._bar = tqdm(desc=desc, unit=unit, disable=not enabled, leave=leave, file=stream or sys.stderr,
-                         dynamic_ncols=True, mininterval=0.5)
+                         ncols=min(size.columns, 120), nrows=size.lines, mininterval=0.5)
 
     def __call__(self, done: int, total: int | None = None) -> None:
         with self._lock:
