@@ -62,7 +62,7 @@ def test_every_quickstart_command_line_works_on_a_small_file(tmp_path, monkeypat
 
 
 #: import name -> distribution name, for the imports whose names differ
-_DISTRIBUTIONS = {"skimage": "scikit-image", "yaml": "pyyaml", "PIL": "pillow", "imageio": "imageio"}
+_DISTRIBUTIONS = {"skimage": "scikit-image", "yaml": "pyyaml", "PIL": "pillow", "imageio": "imageio", "ome_zarr": "ome-zarr"}
 #: modules that only optional features import, with the extra that provides them
 _OPTIONAL = {"nibabel": "nifti", "distributed": "distributed", "napari": "napari", "qtpy": "napari",
              "npe2": "napari"}

@@ -1,8 +1,8 @@
 """Command line of napari-skelite.
 
 Commands:
-  skeletonize   skeletonize a label image file; the output's extension picks its format
-  compare       print the metrics table of several methods on one file
+  skeletonize   skeletonize a label image file (or a batch into --out-dir); the output's extension picks its format
+  compare       print the metrics table of several methods on one or more files
   demo          run every method on built-in synthetic data; a table and a PNG figure
   train         train Skelite weights on synthetic Bezier data
   calibrate     choose the deletion threshold of trained weights on held-out synthetic data
@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 
 from . import messages, methods
+from ._cli_common import finish, one_line, report_warnings
 from .synthetic import RADIUS_DISTS
 
 __all__ = ["main"]
@@ -88,42 +89,73 @@ def _chunk_side(text: str) -> int:
     return v
 
 
-def _cmd_skeletonize(a):
+def _cmd_skeletonize(a) -> int:
+    """One input and its output (``IN OUT``), or a batch of inputs into ``--out-dir``."""
+    if a.out_dir is not None:
+        from .batch import run_batch
+
+        return run_batch(a, _skeletonize_file)
+    if len(a.paths) != 2:
+        raise ValueError(f"skeletonize takes INPUT OUTPUT (got {len(a.paths)} paths); for several inputs (files, "
+                         "folders, globs) add --out-dir DIR.")
+    _skeletonize_file(a, a.paths[0], a.paths[1], quiet=a.quiet)
+    return 0
+
+
+def _skeletonize_file(a, source, output, *, quiet: bool = False) -> str:
+    """Skeletonize the file ``source`` into ``output`` as the options ``a`` say; returns the line printed."""
+    from .io import is_graph_file
+    from .zarr_io import is_zarr_path
+
+    # everything that can be refused is refused before the input is read or any work starts
+    graph_out = is_graph_file(output)  # an unknown extension is refused before any work
+    if a.prune is not None and (math.isnan(a.prune) or a.prune < 0):
+        raise ValueError(f"--prune takes a length >= 0; got {a.prune:g}.")
+    threshold = _threshold_value(a.threshold)
+    if a.level is not None and not is_zarr_path(source):
+        raise ValueError(f"--level chooses a resolution level of an OME-Zarr image; {source} is not one.")
+    if is_zarr_path(source) or is_zarr_path(output) or a.scheduler:
+        from .volume_run import skeletonize_lazy
+
+        msg = skeletonize_lazy(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet,
+                               options=_method_options(a, a.method), threshold_fn=_threshold)
+    else:
+        msg = _skeletonize_in_memory(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet)
+    print(msg)
+    return msg
+
+
+def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, quiet: bool) -> str:
     import numpy as np
 
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
     from .chunked import ChunkSizeWarning
-    from .io import check_label_output, check_output, is_graph_file, read_labels, read_spacing, write_graph, write_labels
+    from .io import (
+        check_label_output,
+        check_output,
+        read_labels,
+        read_spacing,
+        write_graph,
+        write_labels,
+    )
+    from .progress import Bar, progress_enabled
 
-    # everything that can be refused is refused before the input is read or any work starts
-    graph_out = is_graph_file(a.output)  # an unknown extension is refused before any work
-    if a.prune is not None and (math.isnan(a.prune) or a.prune < 0):
-        raise ValueError(f"--prune takes a length >= 0; got {a.prune:g}.")
-    threshold = _threshold_value(a.threshold)
-    check_output(a.output, overwrite=a.overwrite, record=not a.no_record, flag="--overwrite")
-    mask = read_labels(a.input)
-    spacing, unit = read_spacing(a.input, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
+    check_output(output, overwrite=a.overwrite, record=not a.no_record, flag="--overwrite")
+    mask = read_labels(source)
+    spacing, unit = read_spacing(source, mask.ndim)  # a TIFF's voxel size goes on to a TIFF output
     if threshold is not None:
         mask = _threshold(mask, threshold)
     if not graph_out and mask.dtype.kind in "biuf" and mask.size:
-        check_label_output(a.output, mask.ndim, np.max(mask))
+        check_label_output(output, mask.ndim, np.max(mask))
     options = _method_options(a, a.method)
-    with warnings.catch_warnings(record=True) as caught:
+    unit_name = "block" if a.chunks else "point"
+    with warnings.catch_warnings(record=True) as caught, \
+            Bar(f"{Path(source).name}: {a.method}", unit_name, enabled=progress_enabled(quiet), leave=False) as bar:
         warnings.simplefilter("always", TopologyChangedWarning)
         warnings.simplefilter("always", IntensityImageWarning)
         warnings.simplefilter("always", ChunkSizeWarning)
-        skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, **options)
-    for w in caught:
-        if issubclass(w.category, TopologyChangedWarning):
-            print(f"napari-skelite: warning: {messages.topology_changed(a.method, w.message.errors, 'cli')}",
-                  file=sys.stderr)
-        elif issubclass(w.category, IntensityImageWarning):
-            print(f"napari-skelite: warning: {messages.intensity_image(a.input, w.message.reason, 'cli')}",
-                  file=sys.stderr)
-        elif issubclass(w.category, ChunkSizeWarning):
-            print(f"napari-skelite: warning: {w.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, callback=bar, **options)
+    report_warnings(caught, a, options, source)
     if a.prune:
         from .graph import prune
 
@@ -132,35 +164,47 @@ def _cmd_skeletonize(a):
         print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
               f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
     if graph_out:
-        out = write_graph(a.output, skel, spacing=spacing, mask=mask, overwrite=a.overwrite)
+        out = write_graph(output, skel, spacing=spacing, mask=mask, overwrite=a.overwrite)
     else:
-        out = write_labels(a.output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
+        out = write_labels(output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
     n = int((skel > 0).sum())
-    msg = f"wrote {out}: {n} skeleton points, method {a.method}"
-
-    if not a.no_record:
-        from .record import pruned_record, run_record, write_record
-
-        rec = run_record(a.method, ndim=mask.ndim, iterations=a.iterations, options=options,
-                         device=a.device, source=str(Path(a.input).resolve()),
-                         shape=mask.shape, scale=spacing, skeleton_points=n)
-        if a.prune:
-            rec["pruned"] = pruned_record(a.prune, spacing)
-        msg += f"; how it was made: {write_record(out, rec, overwrite=a.overwrite)}"
-    print(msg)
+    return finish(a, source, out, options, shape=mask.shape, spacing=spacing, points=n)
 
 
-def _cmd_compare(a):
-    from .compare import compare_methods, format_table
+def _cmd_compare(a) -> int:
+    """One file: its table (errors stop it). Several: one table with a file column; a failed file is one line."""
+    from .compare import format_table
+
+    if len(a.inputs) == 1:
+        print(format_table(_compare_rows(a, a.inputs[0])))
+        return 0
+    rows, failed = [], []
+    for source in a.inputs:
+        try:
+            rows += [{"file": Path(source).name, **r} for r in _compare_rows(a, source)]
+        except (ValueError, TypeError, MemoryError, OSError) as e:
+            failed.append(source)
+            print(f"napari-skelite: error: {source}: {one_line(e)}", file=sys.stderr)
+    if rows:
+        print(format_table(rows))
+    if failed:
+        print(f"napari-skelite: compared {len(a.inputs) - len(failed)} of {len(a.inputs)} files; "
+              f"{len(failed)} failed: {', '.join(map(str, failed))}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _compare_rows(a, source) -> list[dict]:
+    """The metrics rows of ``source``, after printing its shape and Betti numbers."""
+    from .compare import compare_methods
     from .io import read_labels
     from .metrics import label_betti
 
-    mask = read_labels(a.input)
+    mask = read_labels(source)
     rows = compare_methods(mask, a.methods, device=a.device, **_given_options(a))
     b0, b1 = label_betti(mask)
-    print(f"{a.input}: shape {mask.shape}, input Betti numbers b0 = {b0}, b1 = {b1} (summed over labels); "
+    print(f"{source}: shape {mask.shape}, input Betti numbers b0 = {b0}, b1 = {b1} (summed over labels); "
           "time_s: a warm call")
-    print(format_table(rows))
+    return rows
 
 
 def _cmd_demo(a):
@@ -256,10 +300,26 @@ def build_parser() -> argparse.ArgumentParser:
     names = methods.names()
     method_help = "; ".join(f"{r.name}: {r.description}" for r in methods.methods())
 
-    s = sub.add_parser("skeletonize", help="skeletonize a label image file (tif, npy, png, nii.gz)", formatter_class=fmt)
-    s.add_argument("input", help="label image: .tif/.tiff, .npy, .png or .nii(.gz)")
-    s.add_argument("output", help="where to write the skeleton: a label image (.tif, .npy, .png, .nii.gz), a "
-                   "neuron tree (.swc), a vessel graph (.graphml) or the branch table (.csv)")
+    s = sub.add_parser("skeletonize", help="skeletonize label image files (tif, npy, png, nii.gz, zarr)",
+                       formatter_class=fmt, usage="%(prog)s INPUT OUTPUT [options]  |  %(prog)s INPUT... --out-dir DIR "
+                       "[options]")
+    s.add_argument("paths", nargs="+", metavar="PATH",
+                   help="INPUT OUTPUT: a label image (.tif/.tiff, .npy, .png, .nii(.gz), or an OME-Zarr/Zarr folder "
+                   ".zarr) and where to write its skeleton: a label image (.tif, .npy, .png, .nii.gz, .zarr: "
+                   "OME-Zarr written block by block), a neuron tree (.swc), a vessel graph (.graphml) or the "
+                   "branch table (.csv). With --out-dir: every PATH is an input, a folder (its label images) or "
+                   "a glob")
+    s.add_argument("--out-dir", default=None, metavar="DIR",
+                   help="batch: skeletonize every input into DIR (one output and record each, a summary at the end; "
+                   "exit status 1 if any input failed)")
+    s.add_argument("--out-suffix", default=None, metavar="SUFFIX",
+                   help="batch: the outputs' format, e.g. .tif, .zarr or .csv (default: each input's own)")
+    s.add_argument("--level", type=int, default=None,
+                   help="OME-Zarr input: the resolution level to skeletonize (default 0, the full resolution)")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the chunks on the dask distributed cluster at ADDRESS (e.g. tcp://host:8786); "
+                   "default: $DASK_SCHEDULER_ADDRESS if set, else here")
+    s.add_argument("--quiet", action="store_true", help="no progress bar (none is drawn when stderr is not a terminal)")
     s.add_argument("--method", choices=names, default=methods.DEFAULT, help=method_help)
     s.add_argument("--iterations", type=int, default=None, help="at most this many iterations (default: until done)")
     s.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
@@ -276,8 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not write OUTPUT.json (method, options, weights checksum: how the skeleton was made)")
     s.set_defaults(func=_cmd_skeletonize)
 
-    c = sub.add_parser("compare", help="print the metrics table of several methods on one file", formatter_class=fmt)
-    c.add_argument("input", help="label image file")
+    c = sub.add_parser("compare", help="print the metrics table of several methods on one or more files",
+                       formatter_class=fmt)
+    c.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="label image files (several: one table with a file column; exit status 1 if any failed)")
     c.add_argument("--methods", nargs="+", choices=names, default=None, help="default: every method")
     c.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     _method_flags(c)
@@ -376,7 +438,7 @@ def main(argv=None) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
-        args.func(args)
+        status = args.func(args)
     except (ValueError, TypeError, MemoryError, OSError) as e:  # OSError: missing, existing, unwritable files
         print(f"napari-skelite: error: {e}", file=sys.stderr)
         return 2
@@ -389,7 +451,7 @@ def main(argv=None) -> int:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

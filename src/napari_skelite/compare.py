@@ -140,8 +140,9 @@ def disagreement(skel_a, skel_b) -> np.ndarray:
 
 
 def format_table(rows: list[dict]) -> str:
-    """Plain-text table of :func:`compare_methods` rows."""
-    cols = ["method"] + sorted({k for r in rows for k in r} - {"method", "error"}, key=_col_order) + ["error"]
+    """Plain-text table of :func:`compare_methods` rows (a ``file`` column first where rows have one)."""
+    lead = [c for c in ("file", "method") if any(c in r for r in rows)] or ["method"]
+    cols = lead + sorted({k for r in rows for k in r} - set(lead) - {"error"}, key=_col_order) + ["error"]
     cols = [c for c in cols if any(c in r for r in rows)]
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
     table = [cols] + [[fmt(r.get(c, "")) for c in cols] for r in rows]

@@ -1,4 +1,4 @@
-"""Reading label images (tif, npy, png, nii.gz); writing them and skeleton graphs (SWC, GraphML, CSV), atomically.
+"""Reading label images (tif, npy, png, nii.gz, zarr); writing them and skeleton graphs (SWC, GraphML, CSV), atomically.
 
 A file that cannot be read (empty, truncated, another format) is a
 ``ValueError`` that names it. Writes go to a temporary file beside the
@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .zarr_io import is_zarr_path, read_zarr, write_zarr
+
 __all__ = [
     "GRAPH_SUFFIXES",
     "SUFFIXES",
@@ -27,7 +29,7 @@ __all__ = [
     "write_labels",
 ]
 
-SUFFIXES = (".tif", ".tiff", ".npy", ".png", ".nii", ".nii.gz")
+SUFFIXES = (".tif", ".tiff", ".npy", ".png", ".nii", ".nii.gz", ".zarr")
 #: skeleton graph formats: neurons (SWC), vessel graphs (GraphML), the branch table (CSV)
 GRAPH_SUFFIXES = (".swc", ".graphml", ".csv")
 
@@ -140,6 +142,8 @@ def _umask_mode() -> int:
 def read_labels(path) -> np.ndarray:
     """Read a 2D/3D label or mask image.
 
+    A ``.zarr`` folder (OME-Zarr image or Zarr array) is read whole into
+    memory; :func:`napari_skelite.zarr_io.read_zarr` opens it lazily.
     Colour (RGB/RGBA) PNGs and TIFFs are refused unless all their colour channels are
     equal (a grey image saved as colour): which channel holds the labels is
     the user's to say.
@@ -154,6 +158,8 @@ def read_labels(path) -> np.ndarray:
         not hold the shape it declares), or of another format.
     """
     path = Path(path)
+    if is_zarr_path(path):  # an OME-Zarr image or Zarr array: its full-resolution level, in memory
+        return np.asarray(read_zarr(path).data.compute())
     suffix = _suffix(path)
     if not path.is_file():
         raise FileNotFoundError(f"input file not found: {path}")
@@ -251,9 +257,10 @@ _IMAGEJ_UNITS = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "cen
 
 
 def read_spacing(path, ndim: int) -> tuple[tuple[float, ...] | None, str | None]:
-    """Voxel size and unit a TIFF stores (ImageJ z spacing and unit, x/y resolution tags).
+    """Voxel size and unit a TIFF stores (ImageJ z spacing and unit, x/y resolution tags), or an OME-Zarr image's.
 
-    Returns ``(None, None)`` for other formats and for a TIFF without a
+    An OME-Zarr image gives its full-resolution level's scale and unit (None
+    where its axes' units differ). Returns ``(None, None)`` for other formats and for a TIFF without a
     resolution, so nothing is invented. Axes without a stored size get 1; a
     negative size counts by its absolute value.
 
@@ -264,6 +271,9 @@ def read_spacing(path, ndim: int) -> tuple[tuple[float, ...] | None, str | None]
         length and radius meaningless).
     """
     path = Path(path)
+    if is_zarr_path(path):
+        volume = read_zarr(path)
+        return volume.spacing, volume.unit
     if _suffix(path) not in (".tif", ".tiff"):
         return None, None
     import tifffile
@@ -327,6 +337,10 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
     unit : str, optional
         Unit of ``spacing`` (e.g. ``"micrometer"``); TIFF only.
 
+    A ``.zarr`` path gets an OME-Zarr image (voxel size and unit in its NGFF
+    metadata), written block by block into a folder that gets its name when
+    complete (:func:`napari_skelite.zarr_io.write_zarr`).
+
     Raises
     ------
     FileExistsError
@@ -338,6 +352,8 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
     """
     path = Path(path)
     suffix = _suffix(path)
+    if suffix == ".zarr":
+        return write_zarr(path, data, spacing=spacing, unit=unit, overwrite=overwrite)
     data = np.asarray(data)
     check_label_output(path, data.ndim, data.max(initial=0) if data.size else 0)
 
