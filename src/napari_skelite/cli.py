@@ -20,7 +20,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from . import messages, methods
+from . import methods
 from ._cli_common import finish, one_line, report_warnings
 from .synthetic import RADIUS_DISTS
 
