@@ -373,10 +373,10 @@ def write_labels(path, data: np.ndarray, overwrite: bool = False, spacing=None, 
             nib = _nibabel()
             nib.save(nib.Nifti1Image(np.asarray(data), np.eye(4)), tmp)
 
-    return _atomic(path, suffix, overwrite, write)
+    return atomic_write(path, suffix, overwrite, write)
 
 
-def _atomic(path: Path, suffix: str, overwrite: bool, write) -> Path:
+def atomic_write(path: Path, suffix: str, overwrite: bool, write) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path`` (the umask's mode), then give it ``path``'s name.
 
     Without ``overwrite`` the name is taken only if it is still free when the
@@ -466,7 +466,7 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
             with open(tmp, "w") as f:
                 f.write(_swc_text(graph.minimal_skeleton(skeleton), sp, mask))
 
-    return _atomic(path, suffix, overwrite, write)
+    return atomic_write(path, suffix, overwrite, write)
 
 
 def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:

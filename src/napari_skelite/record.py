@@ -148,7 +148,7 @@ def write_record(output, record: dict, *, overwrite: bool = True) -> Path:
     FileExistsError
         If the record exists and ``overwrite`` is False.
     """
-    from .io import _atomic
+    from .io import atomic_write
 
     path = record_path(output)
     text = json.dumps(_strict(record), indent=2, allow_nan=False) + "\n"
@@ -157,4 +157,4 @@ def write_record(output, record: dict, *, overwrite: bool = True) -> Path:
         with open(tmp, "w") as f:
             f.write(text)
 
-    return _atomic(path, ".json", overwrite, write)
+    return atomic_write(path, ".json", overwrite, write)
