@@ -7,6 +7,7 @@ import numpy as np
 
 from .api import available_methods
 from .compare import format_table, results_table, run_methods
+from .methods import get as method_record
 from .metrics import label_betti
 from .synthetic import bezier_tree
 
@@ -46,7 +47,8 @@ def _figure(path: Path, cases: dict, guard: bool) -> None:
                 ids = proj(skels[m]).astype(np.int64)
                 colour = np.ma.masked_equal(np.where(ids > 0, (ids - 1) % 10 + 1, 0), 0)
                 ax.imshow(colour, cmap="tab10", vmin=0.5, vmax=10.5, interpolation="nearest")
-                ax.set_title(f"{m} + guard" if m == "skelite" and guard else m)
+                switch = method_record(m).topology_switch
+                ax.set_title(f"{m} + {switch}" if switch and guard else m)
             else:
                 ax.set_title(f"{m}: unavailable", fontsize=8)
     for ax in axes.ravel():
