@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from skimage.morphology import skeletonize
 
 from ._registry import Method, register
 
@@ -24,6 +23,8 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
     while ``tick`` is called every 0.1 s: a cancel raised there returns at
     once and the abandoned call finishes in the background, its result unused.
     """
+    from skimage.morphology import skeletonize
+
     mask = np.ascontiguousarray(mask, dtype=bool)
     if tick is not None:
         tick()  # one step: cancel is checked before it
