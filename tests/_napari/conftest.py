@@ -46,6 +46,19 @@ def finish(session, timeout=60):
     session.runner.wait(lambda: not session.busy, timeout)
 
 
+@pytest.fixture(autouse=True)
+def _offscreen_texture_size(monkeypatch):
+    """Offscreen Qt has no OpenGL context: napari would ask it the largest texture for a uint32 layer's colours and fail."""
+    import os
+
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        try:
+            import napari._vispy.layers.labels as vispy_labels
+        except ImportError:  # pragma: no cover - napari without its Qt/vispy parts
+            return
+        monkeypatch.setattr(vispy_labels, "get_max_texture_sizes", lambda: (2048, 2048))
+
+
 @pytest.fixture
 def plugin_widget(make_napari_viewer, qtbot):
     """``plugin_widget(data=None, **layer_kwargs)``: ``(viewer, widget)``, the widget opened from the plugin menu's path.
