@@ -47,6 +47,12 @@ def finish(session, timeout=60):
 
 
 @pytest.fixture(autouse=True)
+def _collector_left_alone(monkeypatch):
+    """The warm-up does not freeze the test process's objects for the garbage collector (test_gc_pauses.py does)."""
+    monkeypatch.setenv("NAPARI_SKELITE_GC_FREEZE", "0")
+
+
+@pytest.fixture(autouse=True)
 def _offscreen_texture_size(monkeypatch):
     """Offscreen Qt has no OpenGL context: napari would ask it the largest texture for a uint32 layer's colours and fail."""
     import os

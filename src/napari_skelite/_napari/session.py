@@ -24,6 +24,7 @@ from .._validate import otsu_threshold, output_dtype
 from ..chunked import is_dask_array
 from ..compare import disagreement
 from . import controller as C
+from . import gc_pauses
 from . import layers as L
 from .jobs import Cancelled, Job, Runner
 
@@ -191,6 +192,7 @@ class Session:
         self._pick_input()
 
     def _on_removed(self, event) -> None:
+        gc_pauses.released(event.value)  # a frozen layer is unfrozen, so its data can be freed
         gone = L.id_of(event.value)
         if self.job is not None and gone is not None and self.job.source == gone:
             self.job.cancel()
@@ -233,6 +235,7 @@ class Session:
         if self.job is not None:
             self.notify("warning", "A job is already going; cancel it or wait for it to finish.")
             return None
+        gc_pauses.refreeze()
         self.job = job
         self.progress = (0, 0, unit)
         self.events.progress(value=self.progress)
@@ -266,7 +269,14 @@ class Session:
             if inspect.isgenerator(pieces):
                 self._show_in_turns(job, pieces)
 
-        return self.runner.start(job, work, done=guarded_done, failed=failed, finished=finished, progress=progress)
+        def prepared_work(job, report):
+            from .warmup import preload_torch_libraries
+
+            preload_torch_libraries()  # or wait for the warm-up's loading, without holding the GIL
+            return work(job, report)
+
+        return self.runner.start(job, prepared_work, done=guarded_done, failed=failed, finished=finished,
+                                 progress=progress)
 
     def _end(self, job: Job) -> None:
         if job is self.job:
@@ -294,7 +304,7 @@ class Session:
                 _log.exception("napari-skelite could not show a result")
                 self._on_error(job, e)
             else:
-                self.runner.post(turn)
+                self.runner.later(turn)
                 return
             self._showing = None
             if job.done:  # else the job's `finished` ends it
@@ -330,6 +340,7 @@ class Session:
         self.runner.cancel_all()
         if self.warm is not None:
             self.warm.stop()
+        gc_pauses.thaw()
         ev = self.viewer.layers.events
         for emitter, cb in ((ev.inserted, self._on_inserted), (ev.removed, self._on_removed),
                             (ev.reordered, self._on_reordered)):
