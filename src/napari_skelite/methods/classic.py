@@ -23,8 +23,6 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
     while ``tick`` is called every 0.1 s: a cancel raised there returns at
     once and the abandoned call finishes in the background, its result unused.
     """
-    from skimage.morphology import skeletonize
-
     mask = np.ascontiguousarray(mask, dtype=bool)
     if tick is not None:
         tick()  # one step: cancel is checked before it
@@ -34,6 +32,13 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
         sk = _polled(skeletonize, mask, tick)
     sk = sk.astype(bool)
     return sk, ([mask.copy(), sk] if return_steps else None)
+
+
+def skeletonize(mask: np.ndarray) -> np.ndarray:
+    """scikit-image's ``skeletonize`` (scikit-image is imported on first use)."""
+    from skimage.morphology import skeletonize as skimage_skeletonize
+
+    return skimage_skeletonize(mask)
 
 
 def _polled(func, arg, tick):
