@@ -313,3 +313,53 @@ def test_ids_of_two_to_the_63_and_more_stay_as_they_are_in_networkx_graphml_and_
     assert {int(d["label"]) for _, _, d in g.edges(data=True)} == ids
     table = pd.read_csv(write_graph(tmp_path / "g.csv", _huge_ids()), dtype={"label": "uint64"})
     assert set(table["label"].tolist()) == ids
+
+
+class _Stop(Exception):
+    pass
+
+
+def _lines(n=40):
+    """``n`` labels, each a vertical line of 6 points, one column apart."""
+    m = np.zeros((10, 2 * n), np.uint16)
+    for i in range(n):
+        m[2:8, 2 * i] = i + 1
+    return m
+
+
+@pytest.mark.parametrize("call", ["branches", "prune", "to_networkx", "branch_table"])
+def test_a_callback_that_raises_stops_the_graph_work_at_once(call):
+    from napari_skelite import graph
+
+    calls = []
+
+    def stop_at_the_fifth(done, total):
+        calls.append((done, total))
+        if len(calls) == 5:
+            raise _Stop()
+
+    run = {"prune": lambda cb: graph.prune(_lines(), 3.0, callback=cb)}.get(
+        call, lambda cb: getattr(graph, call)(_lines(), callback=cb))
+    with pytest.raises(_Stop):
+        run(stop_at_the_fifth)
+    assert len(calls) == 5
+
+
+@pytest.mark.parametrize("suffix", [".swc", ".graphml", ".csv"])
+def test_a_graph_file_stopped_by_its_callback_is_not_written(tmp_path, suffix):
+    from napari_skelite.io import write_graph
+
+    def stop(done, total):
+        raise _Stop()
+
+    with pytest.raises(_Stop):
+        write_graph(tmp_path / f"g{suffix}", _lines(), callback=stop)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_callback_is_told_the_labels_done_and_their_count():
+    from napari_skelite.graph import _branches
+
+    seen = []
+    _branches(_lines(3), np.ones(2), None, lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 3), (1, 3), (2, 3)]

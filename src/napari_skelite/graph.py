@@ -5,6 +5,11 @@ Every function here first reduces the skeleton to a minimal one (see
 keeps every label's topology (three mutually adjacent points, 2x2 blocks,
 corners of diagonal runs) would give skan cycles that are not loops, and
 some of them make skan fail.
+
+Their ``callback``, when given, is called as ``callback(done, total)`` as
+the work goes on: every iteration of the minimal skeleton's thinning, then
+every label (or every few hundred branches or points). It may raise to stop
+the work (a Cancel button): the exception reaches the caller.
 """
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ class Branches:
     paths: list
 
 
-def radius_image(mask, spacing=1.0) -> np.ndarray:
+def radius_image(mask, spacing=1.0, *, callback=None) -> np.ndarray:
     """Distance of every point of each label to the nearest point outside that label, in physical units.
 
     Along a skeleton this is the local radius of the object (the vessel
@@ -52,6 +57,8 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     ----------
     mask : (M, N) or (P, M, N) int or bool array
     spacing : float or sequence of float
+    callback : callable, optional
+        ``callback(done, total)`` before each label; raise in it to stop.
 
     Returns
     -------
@@ -66,7 +73,10 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     mask = as_label_array(mask, "mask")
     sp = np.asarray(check_spacing(spacing, mask.ndim))
     out = np.zeros(mask.shape, np.float64)
-    for i, box in label_boxes(mask).items():
+    boxes = label_boxes(mask)
+    for k, (i, box) in enumerate(boxes.items()):
+        if callback is not None:
+            callback(k, len(boxes))
         grown = tuple(slice(max(b.start - 1, 0), min(b.stop + 1, n)) for b, n in zip(box, mask.shape))
         inside = np.pad(mask[grown] == i, 1)  # the image border is outside
         dist = ndimage.distance_transform_edt(inside, sampling=sp)[(slice(1, -1),) * mask.ndim]
@@ -74,7 +84,7 @@ def radius_image(mask, spacing=1.0) -> np.ndarray:
     return out
 
 
-def minimal_skeleton(skeleton) -> np.ndarray:
+def minimal_skeleton(skeleton, *, callback=None) -> np.ndarray:
     """``skeleton`` without its redundant points; every label keeps its topology.
 
     A redundant point is a simple point (its removal keeps the label's Betti
@@ -87,6 +97,8 @@ def minimal_skeleton(skeleton) -> np.ndarray:
     Parameters
     ----------
     skeleton : (M, N) or (P, M, N) array of label ids
+    callback : callable, optional
+        As for :func:`napari_skelite.skeletonize`: every iteration; raise in it to stop.
 
     Returns
     -------
@@ -94,7 +106,7 @@ def minimal_skeleton(skeleton) -> np.ndarray:
     """
     from .engine import skeletonize_array
 
-    return skeletonize_array(as_label_array(skeleton, "skeleton"), "boolean", device="cpu")
+    return skeletonize_array(as_label_array(skeleton, "skeleton"), "boolean", device="cpu", callback=callback)
 
 
 def _graph_inputs(skeleton, spacing, mask):
@@ -109,7 +121,7 @@ def _graph_inputs(skeleton, spacing, mask):
     return skeleton, sp, mask
 
 
-def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
+def branches(skeleton, spacing=1.0, *, mask=None, callback=None) -> Branches:
     """The branches of every label id of a skeleton, with their paths.
 
     Parameters
@@ -122,6 +134,8 @@ def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
         a negative one, from a flipped axis, counts by its size). ``None``: 1.
     mask : array of ``skeleton``'s shape, optional
         The segmentation the skeleton came from: gives each branch its mean radius.
+    callback : callable, optional
+        ``callback(done, total)`` as the work goes on; raise in it to stop (see the module docstring).
 
     Returns
     -------
@@ -134,17 +148,20 @@ def branches(skeleton, spacing=1.0, *, mask=None) -> Branches:
         shape, or a spacing that is NaN, infinite, zero or not one per axis.
     """
     skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
-    return _branches(minimal_skeleton(skeleton), np.asarray(sp), mask)
+    return _branches(minimal_skeleton(skeleton, callback=callback), np.asarray(sp), mask, callback)
 
 
-def _branches(skeleton: np.ndarray, sp: np.ndarray, mask) -> Branches:
+def _branches(skeleton: np.ndarray, sp: np.ndarray, mask, callback=None) -> Branches:
     """:func:`branches` of a validated, minimal skeleton."""
     import pandas as pd
     from skan import Skeleton, summarize
 
-    radius = radius_image(mask, sp) if mask is not None else None
+    radius = radius_image(mask, sp, callback=callback) if mask is not None else None
     frames, paths = [], []
-    for lab, box in label_boxes(skeleton).items():
+    boxes = label_boxes(skeleton)
+    for n, (lab, box) in enumerate(boxes.items()):
+        if callback is not None:
+            callback(n, len(boxes))
         s = np.pad(skeleton[box] == lab, 1)
         lo = np.array([b.start for b in box]) - 1
         isolated = s & (_degrees(s) == 0)  # single points: skan leaves them out
@@ -189,12 +206,12 @@ def _branches(skeleton: np.ndarray, sp: np.ndarray, mask) -> Branches:
     return Branches(t[columns + (["mean_radius"] if mask is not None else []) + rest], paths)
 
 
-def branch_table(skeleton, spacing=1.0, *, mask=None):
+def branch_table(skeleton, spacing=1.0, *, mask=None, callback=None):
     """One row per skeleton branch, for every label id.
 
     Parameters
     ----------
-    skeleton, spacing, mask
+    skeleton, spacing, mask, callback
         As for :func:`branches`.
 
     Returns
@@ -210,7 +227,7 @@ def branch_table(skeleton, spacing=1.0, *, mask=None):
         integers; a piece of skeleton that is a single point gets one row of
         length 0 at that point.
     """
-    return branches(skeleton, spacing, mask=mask).table
+    return branches(skeleton, spacing, mask=mask, callback=callback).table
 
 
 def _point_row(lab, point, spacing, piece: int = 0, radius: float = 0.0) -> dict:
@@ -225,7 +242,7 @@ def _point_row(lab, point, spacing, piece: int = 0, radius: float = 0.0) -> dict
     return row
 
 
-def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.ndarray:
+def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True, callback=None) -> np.ndarray:
     """Remove the end branches shorter than ``length`` and, with ``specks``, a label's stray small pieces.
 
     The skeleton is made minimal first (:func:`minimal_skeleton`). One pass:
@@ -245,6 +262,8 @@ def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.nd
         back as it is).
     spacing : float or sequence of float, optional
         As for :func:`branches`.
+    callback : callable, optional
+        ``callback(done, total)`` as the work goes on; raise in it to stop (see the module docstring).
 
     Returns
     -------
@@ -262,12 +281,14 @@ def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True) -> np.nd
     skeleton, sp, _ = _graph_inputs(skeleton, spacing, None)
     if length == 0 or not skeleton.any():
         return skeleton.astype(dtype)
-    skeleton = minimal_skeleton(skeleton)
+    skeleton = minimal_skeleton(skeleton, callback=callback)
     out = skeleton.copy()
-    b = _branches(skeleton, np.asarray(sp), None)
+    b = _branches(skeleton, np.asarray(sp), None, callback)
     t = b.table
     short = np.flatnonzero((t["branch_type_code"].to_numpy() == 1) & (t["branch_distance"].to_numpy() < length))
-    for k in short:
+    for n, k in enumerate(short):
+        if callback is not None and n % 100 == 0:
+            callback(n, len(short))
         path = b.paths[k]
         lab = t["label"].iat[k]
         if _window(skeleton, lab, path[0]).sum() > _window(skeleton, lab, path[-1]).sum():
@@ -312,7 +333,7 @@ def _degrees(s: np.ndarray) -> np.ndarray:
     return np.where(s, ndimage.convolve(s.astype(np.int32), kernel, mode="constant"), 0)
 
 
-def to_networkx(skeleton, spacing=1.0, *, mask=None):
+def to_networkx(skeleton, spacing=1.0, *, mask=None, callback=None):
     """The skeleton as a ``networkx.MultiGraph``: junctions and end points as nodes, branches as edges.
 
     Nodes are named ``"<label>:<skeleton_id>:<node>"`` and carry ``label`` and
@@ -320,17 +341,19 @@ def to_networkx(skeleton, spacing=1.0, *, mask=None):
     the last axis). Edges carry ``label``, ``length``, ``branch_type``,
     ``tortuosity`` and, with ``mask``, ``mean_radius``. A cycle is a self-loop;
     a one-point skeleton a node without edges. ``skeleton``, ``spacing`` and
-    ``mask`` are checked as by :func:`branches`.
+    ``mask`` are checked as by :func:`branches`; ``callback`` is called as there.
     """
     import networkx as nx
 
     skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
     sp = np.asarray(sp)
-    b = _branches(minimal_skeleton(skeleton), sp, mask)
+    b = _branches(minimal_skeleton(skeleton, callback=callback), sp, mask, callback)
     t = b.table
     g = nx.MultiGraph()
     names = ("x", "y", "z")
-    for row, path in zip(t.itertuples(index=False), b.paths):
+    for n, (row, path) in enumerate(zip(t.itertuples(index=False), b.paths)):
+        if callback is not None and n % 500 == 0:
+            callback(n, len(b.paths))
         ends = []
         for end, point in (("src", path[0]), ("dst", path[-1])):
             node = f"{row.label}:{row.skeleton_id}:{getattr(row, f'node_id_{end}')}"

@@ -419,7 +419,8 @@ def _claim(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
 
 
-def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrite: bool = False) -> Path:
+def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrite: bool = False,
+                callback=None) -> Path:
     """Write a skeleton label image as a graph file, atomically; the extension picks the format.
 
     Parameters
@@ -442,6 +443,9 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
     mask : array of ``skeleton``'s shape, optional
         The segmentation: gives radii.
     overwrite : bool
+    callback : callable, optional
+        ``callback(done, total)`` as the work goes on (see :mod:`napari_skelite.graph`); an
+        exception raised in it stops the work and no file is written.
 
     Raises
     ------
@@ -457,19 +461,20 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
 
     def write(tmp):
         if suffix == ".csv":
-            graph.branch_table(skeleton, sp, mask=mask).to_csv(tmp, index=False)
+            graph.branch_table(skeleton, sp, mask=mask, callback=callback).to_csv(tmp, index=False)
         elif suffix == ".graphml":
             import networkx as nx
 
-            nx.write_graphml(graph.to_networkx(skeleton, sp, mask=mask), tmp)
+            nx.write_graphml(graph.to_networkx(skeleton, sp, mask=mask, callback=callback), tmp)
         else:
+            text = _swc_text(graph.minimal_skeleton(skeleton, callback=callback), sp, mask, callback)
             with open(tmp, "w") as f:
-                f.write(_swc_text(graph.minimal_skeleton(skeleton), sp, mask))
+                f.write(text)
 
     return atomic_write(path, suffix, overwrite, write)
 
 
-def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:
+def _swc_text(skeleton: np.ndarray, spacing, mask, callback=None) -> str:
     """SWC lines of every skeleton point: one breadth-first tree per connected piece of each label."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import breadth_first_order
@@ -477,7 +482,7 @@ def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:
     from .graph import radius_image
 
     sp = np.asarray(spacing, float)
-    radius = radius_image(mask, sp) if mask is not None else None
+    radius = radius_image(mask, sp, callback=callback) if mask is not None else None
     points = np.argwhere(skeleton > 0)
     index = np.full(skeleton.shape, -1, np.int64)
     index[tuple(points.T)] = np.arange(len(points))
@@ -501,9 +506,11 @@ def _swc_text(skeleton: np.ndarray, spacing, mask) -> str:
     seen = np.zeros(len(points), bool)
     order = np.lexsort((np.where(degree == 1, 0, 1), skeleton[tuple(points.T)]))  # ends first, by label
     n = piece = 0
-    for start in order:
+    for k, start in enumerate(order):
         if seen[start]:
             continue
+        if callback is not None:
+            callback(k, len(order))
         visit, pred = breadth_first_order(adj, start, directed=False, return_predecessors=True)
         piece += 1  # one breadth-first tree: one connected piece of one label
         lines.append(f"# label {int(skeleton[tuple(points[start])])}, piece {piece}")

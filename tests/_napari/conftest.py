@@ -46,6 +46,29 @@ def finish(session, timeout=60):
     session.runner.wait(lambda: not session.busy, timeout)
 
 
+@pytest.fixture(autouse=True)
+def _collector_left_alone(monkeypatch):
+    """The warm-up does not freeze the test process's objects for the garbage collector (test_gc_pauses.py does)."""
+    monkeypatch.setenv("NAPARI_SKELITE_GC_FREEZE", "0")
+
+
+@pytest.fixture(autouse=True)
+def _offscreen_gl(monkeypatch):
+    """Offscreen Qt has no OpenGL context: napari would ask it the largest texture (a uint32 layer's colours)
+    and its extensions (an Image layer), and fail."""
+    import os
+
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        try:
+            import napari._vispy.layers.image as vispy_image
+            import napari._vispy.layers.labels as vispy_labels
+        except ImportError:  # pragma: no cover - napari without its Qt/vispy parts
+            return
+        monkeypatch.setattr(vispy_labels, "get_max_texture_sizes", lambda: (2048, 2048))
+        monkeypatch.setattr(vispy_image, "get_gl_extensions", lambda: "")
+        monkeypatch.setattr(vispy_image, "get_max_texture_sizes", lambda: (2048, 2048))
+
+
 @pytest.fixture
 def plugin_widget(make_napari_viewer, qtbot):
     """``plugin_widget(data=None, **layer_kwargs)``: ``(viewer, widget)``, the widget opened from the plugin menu's path.
@@ -82,6 +105,25 @@ def shipped_random_weights(random_weights, tmp_path, monkeypatch):
         shutil.copy(p, tmp_path / f"skelite_{nd}d.pt")
     monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def skeletonize_then_wait(monkeypatch):
+    """skeletonize that returns only when the test sets the returned event (its result is made before)."""
+    import threading
+
+    import napari_skelite._napari.controller as api
+
+    gate = threading.Event()
+    real = api.skeletonize
+
+    def slow(*a, **k):
+        out = real(*a, **k)
+        assert gate.wait(30)
+        return out
+
+    monkeypatch.setattr(api, "skeletonize", slow)
+    return gate
 
 
 @pytest.fixture

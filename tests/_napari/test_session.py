@@ -340,6 +340,29 @@ def test_cancel_stops_a_long_run_within_a_second(session_of):
     assert len(s.viewer.layers) == 1 and "cancelled" in s.status
 
 
+@pytest.mark.parametrize("job", ["graph", "prune", "save graph"])
+def test_cancel_stops_a_long_graph_prune_or_graph_saving_within_a_second(session_of, monkeypatch, tmp_path, job):
+    import napari_skelite.graph as graph
+
+    m = np.zeros((10, 600), np.uint16)
+    for i in range(300):  # 300 labels, each a line
+        m[2:8, 2 * i] = i + 1
+    s = session_of(m)
+    _run(s, "classic")
+    real = graph._degrees
+    monkeypatch.setattr(graph, "_degrees", lambda a: (time.sleep(0.02), real(a))[1])  # 6 s for 300 labels
+    start = {"graph": s.show_graph, "prune": lambda: s.prune(3.0),
+             "save graph": lambda: s.save_graph(tmp_path / "g.graphml")}[job]
+    started = start()
+    time.sleep(0.3)  # under way
+    t0 = time.perf_counter()
+    s.cancel()
+    finish(s)
+    assert time.perf_counter() - t0 < 1.0 and not started.thread.is_alive()
+    assert [L.meta_of(ly).get("kind", "input") for ly in s.viewer.layers] == ["input", "skeleton"]
+    assert "cancelled" in s.status and list(tmp_path.iterdir()) == []
+
+
 def test_a_second_job_while_one_is_going_is_refused_with_a_warning(session_of, blocked_skeletonize):
     s = session_of(labels())
     assert s.run({"method": "boolean"}) is not None

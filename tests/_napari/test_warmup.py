@@ -1,5 +1,9 @@
 """The warm-up: first-use compilations off the GUI thread, stoppable, never a daemon thread (no Qt)."""
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from napari_skelite._napari import warmup
 
@@ -64,3 +68,12 @@ def test_a_session_stops_its_warm_up_when_it_closes(monkeypatch):
     s.close()
     s.warm.join(60)
     assert s.warm.stopped and not s.warm.is_alive()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="torch's libraries are preloaded on Linux")
+def test_torchs_libraries_are_loaded_before_torch_is_imported():
+    script = ("import sys; from napari_skelite._napari.warmup import preload_torch_libraries as preload; "
+              "print(preload(), 'torch' in sys.modules, 'libtorch_cpu.so' in open('/proc/self/maps').read()); "
+              "import torch; print(float(torch.ones(3).sum()))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "False", "True", "3.0"], out.stderr

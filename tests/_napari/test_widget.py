@@ -70,6 +70,21 @@ def test_the_compare_table_keeps_its_rows_through_differences_graph_prune_and_a_
     assert [w.compare_panel.table.item(i, 0).text() for i in range(2)] == ["boolean", "classic"]
 
 
+def test_a_typed_threshold_survives_a_new_layer_and_is_the_one_the_run_uses(plugin_widget, qtbot):
+    img = np.zeros((24, 30), np.float32)
+    img[2:10, 2:26] = 1.0
+    img[12:22, 4:20] = 0.6
+    viewer, w = plugin_widget()
+    viewer.add_image(img, name="img")
+    w.threshold.setValue(0.8)  # Otsu's would be lower: both blocks
+    viewer.add_labels(labels(), name="another")
+    _choose(w, "boolean")
+    w.run_btn.click()
+    wait(qtbot, w)
+    assert w.threshold.value() == pytest.approx(0.8)
+    assert L.meta_of(viewer.layers["img skeleton (boolean, > 0.8)"])["options"]["threshold"] == pytest.approx(0.8)
+
+
 def test_removing_the_input_layer_mid_run_stops_the_run(plugin_widget, qtbot, blocked_skeletonize):
     viewer, w = plugin_widget(labels())
     _choose(w, "boolean")
@@ -137,12 +152,12 @@ def test_the_graph_panel_shows_a_legend_of_the_colours(plugin_widget, qtbot):
     assert "label" in w.graph_panel.legend.text() and "9" in w.graph_panel.legend.text()
 
 
-def test_painting_the_input_during_a_run_does_not_change_the_runs_status(plugin_widget, qtbot, blocked_skeletonize):
+def test_painting_the_input_during_a_run_does_not_change_the_runs_status(plugin_widget, qtbot, skeletonize_then_wait):
     viewer, w = plugin_widget(labels())
     _choose(w, "boolean")
     w.run_btn.click()
-    viewer.layers["cells"].data[5:20, 5:20] = 9  # painted in place while the run waits
-    blocked_skeletonize.set()
+    viewer.layers["cells"].data[:] = 0  # erased in place after the skeleton is made, before its topology check
+    skeletonize_then_wait.set()
     wait(qtbot, w)
     assert w.status.text().endswith("; topology kept"), w.status.text()
 
@@ -198,7 +213,7 @@ def test_a_4d_layer_gives_a_clear_error_in_the_status_line(plugin_widget, qtbot)
 
 
 def test_saving_the_skeleton_writes_the_file_and_its_record(plugin_widget, qtbot, tmp_path):
-    viewer, w = plugin_widget(labels(3).astype(np.int32), scale=(3.0, 0.5, 0.5))
+    viewer, w = plugin_widget(labels(3).astype(np.int32), scale=(3.0, 0.5, 0.5), units=("um", "um", "um"))
     _choose(w, "boolean")
     w.run_btn.click()
     wait(qtbot, w)
@@ -207,7 +222,8 @@ def test_saving_the_skeleton_writes_the_file_and_its_record(plugin_widget, qtbot
     import tifffile
 
     with tifffile.TiffFile(tmp_path / "s.tif") as tif:
-        assert tif.imagej_metadata["spacing"] == 3.0 and tif.series[0].dtype == np.uint32
+        md = tif.imagej_metadata
+        assert md["spacing"] == 3.0 and md["unit"] == "um" and tif.series[0].dtype == np.uint32
     assert (tmp_path / "s.tif.json").exists() and "saved" in w.status.text()
 
 

@@ -90,3 +90,10 @@ def test_the_shipped_2d_subfield_network_gives_the_boolean_skeleton():
     for guard in (False, True):
         np.testing.assert_array_equal(skeletonize(m, "skelite", variant="subfield", guard=guard),
                                       skeletonize(m, "boolean"))
+
+
+def test_the_methods_variant_choices_are_the_networks_variants():
+    from napari_skelite.methods import skelite as record_module
+    from napari_skelite.skelite import VARIANTS
+
+    assert record_module.VARIANTS == VARIANTS

@@ -65,16 +65,26 @@ class Runner:
     post : callable, optional
         ``post(fn)`` must call ``fn()`` soon on the owner's thread. Without
         it, callbacks queue until :meth:`process` (or :meth:`wait`) runs them.
+    later : callable, optional
+        ``later(fn)``, called on the owner's thread, must call ``fn()`` there
+        after what is already waiting (Qt: its timers and redraws); by
+        default ``post``.
     """
 
-    def __init__(self, post: Callable[[Callable[[], None]], None] | None = None):
+    def __init__(self, post: Callable[[Callable[[], None]], None] | None = None,
+                 later: Callable[[Callable[[], None]], None] | None = None):
         self._queue: queue.Queue = queue.Queue()
         self._post = post or self._queue.put
+        self._later = later or self._post
         self.jobs: list[Job] = []
 
     def post(self, fn: Callable[[], None]) -> None:
         """Have ``fn()`` called on the owner's thread (from any thread)."""
         self._post(fn)
+
+    def later(self, fn: Callable[[], None]) -> None:
+        """On the owner's thread: have ``fn()`` called in a later turn of its event loop."""
+        self._later(fn)
 
     def start(self, job: Job, work: Callable, *, done: Callable, failed: Callable, finished: Callable,
               progress: Callable | None = None) -> Job:

@@ -13,8 +13,6 @@ import uuid
 
 import numpy as np
 
-from ..record import pruned_record, run_record
-
 KEY = "napari_skelite"
 
 
@@ -114,6 +112,8 @@ def layer_kwargs(name: str, source, kind: str, method: str, extra_axis: bool = F
 
 def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
     """The run record (:func:`napari_skelite.record.run_record`) of a skeleton layer this plugin made, else None."""
+    from ..record import pruned_record, run_record  # it reads the weights' card: torch, on first use
+
     meta = (metadata or {}).get(KEY)
     if not meta or meta.get("kind") != "skeleton":
         return None
@@ -178,34 +178,44 @@ _BRIGHT = [(1.0, 0.85, 0.1), (0.2, 0.9, 1.0), (1.0, 0.35, 0.35), (0.5, 1.0, 0.4)
 def bright_colormap(data, against=None, ids=None):
     """Label colours that stand out on a dark canvas and against the input (ids kept).
 
-    ``against``: the input Labels layer; each id gets, of the bright colours
-    (and white), the one farthest from the input's colour of that id, so a
-    skeleton never disappears into its own object. ``ids``: the label ids of
-    ``data`` when already known (found off the GUI thread).
+    ``against``: the input Labels layer, or a copy of its colormap
+    (:func:`colormap_copy`, to be read off the GUI thread); each id gets, of
+    the bright colours (and white), the one farthest from the input's colour
+    of that id, so a skeleton never disappears into its own object. ``ids``:
+    the label ids of ``data`` when already known (found off the GUI thread).
     """
     from napari.utils.colormaps import DirectLabelColormap
 
     if ids is None:
         ids = [v for v in np.unique(np.asarray(data)).tolist() if v != 0]
     palette = np.array(_BRIGHT + [(1.0, 1.0, 1.0)])
+    choice = np.array([_BRIGHT[i % len(_BRIGHT)] for i in range(len(ids))]).reshape(-1, 3)
+    base = _label_colours(against, ids)
+    if base is not None:  # the farthest of the palette from each id's own colour
+        far = np.linalg.norm(palette[None, :, :] - base[:, None, :], axis=2)
+        choice = palette[np.argmax(far, axis=1)]
     colors = {None: (0.0, 0.0, 0.0, 0.0)}
-    for i, v in enumerate(ids):
-        choice = _BRIGHT[i % len(_BRIGHT)]
-        base = _label_colour(against, v)
-        if base is not None:
-            far = np.linalg.norm(palette - base[:3], axis=1)
-            choice = tuple(palette[int(np.argmax(far))])
-        colors[v] = (*choice, 1.0)
+    colors.update({v: (*map(float, c), 1.0) for v, c in zip(ids, choice)})
     return DirectLabelColormap(color_dict=colors)
 
 
-def _label_colour(layer, value):
-    """The RGB colour a Labels layer shows ``value`` in, or None (not a Labels layer)."""
-    get = getattr(layer, "get_color", None)
-    if get is None:
+def colormap_copy(layer):
+    """A copy of a Labels layer's colormap that a job may read while the user edits the layer (None otherwise)."""
+    cmap = getattr(layer, "colormap", None)
+    if not hasattr(layer, "get_color") or not hasattr(cmap, "model_dump"):
         return None
-    c = get(value)
-    return None if c is None else np.asarray(c, float)[:3]
+    return type(cmap)(**cmap.model_dump())
+
+
+def _label_colours(against, ids):
+    """The RGB colours (N, 3) the input shows ``ids`` in, or None (no Labels input)."""
+    if against is None or not len(ids):
+        return None
+    if hasattr(against, "get_color"):  # a Labels layer
+        return np.array([np.asarray(against.get_color(v), float)[:3] for v in ids]).reshape(-1, 3)
+    if hasattr(against, "map"):  # a label colormap
+        return np.asarray(against.map(np.asarray(ids)), float).reshape(-1, 4)[:, :3]
+    return None
 
 
 #: what the graph layer can be coloured by: feature, colormap (continuous) or None (categorical)
@@ -225,7 +235,7 @@ def path_width(shape) -> float:
 
 
 def graph_shapes(skeleton, source, *, mask=None, name: str, colour_by: str = "mean_radius",
-                 metadata: dict | None = None) -> tuple[list, dict]:
+                 metadata: dict | None = None, callback=None) -> tuple[list, dict]:
     """A napari Shapes layer (paths) of a skeleton's branches: ``(data, kwargs)`` for ``add_shapes``.
 
     One path per branch (a single point: a path of two equal vertices), in
@@ -233,11 +243,12 @@ def graph_shapes(skeleton, source, *, mask=None, name: str, colour_by: str = "me
     (``label``, ``length`` in the units of ``source.scale``, ``branch_type``,
     ``tortuosity`` and, with ``mask``, ``mean_radius``). Drawn without depth
     test, so it stays visible over the input in the 3D view; ``metadata`` is
-    the plugin's metadata of the layer (its ids).
+    the plugin's metadata of the layer (its ids). ``callback``: as for
+    :func:`napari_skelite.graph.branches` (raise in it to stop).
     """
     from ..graph import branches
 
-    b = branches(skeleton, tuple(source.scale), mask=mask)
+    b = branches(skeleton, tuple(source.scale), mask=mask, callback=callback)
     t = b.table
     features = {"label": t["label"].to_numpy(), "length": t["branch_distance"].to_numpy(),
                 "branch_type": t["branch_type"].to_numpy(), "tortuosity": t["tortuosity"].to_numpy()}

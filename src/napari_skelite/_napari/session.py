@@ -13,6 +13,7 @@ the ``PublicOnlyProxy`` of a viewer that napari hands a plugin widget.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from .._validate import otsu_threshold, output_dtype
 from ..chunked import is_dask_array
 from ..compare import disagreement
 from . import controller as C
+from . import gc_pauses
 from . import layers as L
 from .jobs import Cancelled, Job, Runner
 
@@ -46,11 +48,36 @@ def _is_image(layer) -> bool:
     return isinstance(layer, Image)
 
 
-def _labels_layer(data, kw):
-    """A Labels layer built off the GUI thread (not yet in a viewer)."""
-    from napari.layers import Labels
+def _result_layer(data, kw, kind, colormap=None, *, visible=True, name_shown=None):
+    """A result's Labels layer, colours and first slice included, not yet in a viewer (jobs build them).
 
-    return Labels(data, **kw)
+    ``kind`` ``"removed"`` and ``"differences"`` get their fixed colours;
+    ``name_shown``: True or False writes the name on the canvas (or not).
+    """
+    from napari.layers import Labels
+    from napari.utils.colormaps import DirectLabelColormap
+
+    kw = dict(kw)
+    if kind == "removed":
+        colormap = DirectLabelColormap(color_dict={None: (0, 0, 0, 0), 1: REMOVED_COLOUR})
+        kw["opacity"] = 0.9
+    elif kind == "differences":
+        colormap = DirectLabelColormap(color_dict={None: (0, 0, 0, 0), **DIFF_COLOURS})
+    layer = Labels(data, visible=visible, **kw, **({"colormap": colormap} if colormap is not None else {}))
+    if name_shown is not None:
+        _show_name(layer, name_shown)
+    return layer
+
+
+def _show_name(layer, shown: bool) -> None:
+    """Write the layer's name on the canvas, or not (napari >= 0.9); only what changes is set (each change redraws)."""
+    overlay = getattr(layer, "name_overlay", None)
+    if overlay is None:
+        return
+    if overlay.font_size != 10:
+        overlay.font_size = 10
+    if overlay.visible != shown:
+        overlay.visible = shown
 
 
 class Session:
@@ -91,6 +118,7 @@ class Session:
         self.messages: list[tuple[str, str]] = []
         self.warm = None
         self.closed = False
+        self._showing: Job | None = None  # the job whose result is being added, one piece per event-loop turn
         ev = viewer.layers.events
         ev.inserted.connect(self._on_inserted)
         ev.removed.connect(self._on_removed)
@@ -164,6 +192,7 @@ class Session:
         self._pick_input()
 
     def _on_removed(self, event) -> None:
+        gc_pauses.released(event.value)  # a frozen layer is unfrozen, so its data can be freed
         gone = L.id_of(event.value)
         if self.job is not None and gone is not None and self.job.source == gone:
             self.job.cancel()
@@ -206,6 +235,7 @@ class Session:
         if self.job is not None:
             self.notify("warning", "A job is already going; cancel it or wait for it to finish.")
             return None
+        gc_pauses.refreeze()
         self.job = job
         self.progress = (0, 0, unit)
         self.events.progress(value=self.progress)
@@ -222,9 +252,8 @@ class Session:
                 self._on_error(job, err)
 
         def finished():
-            if job is self.job:
-                self.job = None
-                self.events.busy(value=False)
+            if self._showing is not job:  # else the last piece of the result ends the job
+                self._end(job)
 
         def guarded_done(out):
             if self.closed:
@@ -232,12 +261,56 @@ class Session:
             if job.cancelled.is_set():
                 return failed(Cancelled())
             try:
-                done(out)
+                pieces = done(out)
             except Exception as e:  # noqa: BLE001 - shown to the user, never a crash of napari
                 _log.exception("napari-skelite could not show a result")
                 self._on_error(job, e)
+                return
+            if inspect.isgenerator(pieces):
+                self._show_in_turns(job, pieces)
 
-        return self.runner.start(job, work, done=guarded_done, failed=failed, finished=finished, progress=progress)
+        def prepared_work(job, report):
+            from .warmup import preload_torch_libraries
+
+            preload_torch_libraries()  # or wait for the warm-up's loading, without holding the GIL
+            return work(job, report)
+
+        return self.runner.start(job, prepared_work, done=guarded_done, failed=failed, finished=finished,
+                                 progress=progress)
+
+    def _end(self, job: Job) -> None:
+        if job is self.job:
+            self.job = None
+            self.events.busy(value=False)
+
+    def _show_in_turns(self, job: Job, pieces) -> None:
+        """Run a result's ``done`` generator one ``yield`` per event-loop turn (each adds a layer, say).
+
+        napari's work for one new layer (its controls, its visual, a redraw)
+        takes up to about 0.1 s; between the pieces, the GUI draws and answers
+        the user. The job stays busy until the last piece.
+        """
+        self._showing = job
+
+        def turn():
+            if self.closed:
+                pieces.close()
+                return
+            try:
+                next(pieces)
+            except StopIteration:
+                pass
+            except Exception as e:  # noqa: BLE001 - shown to the user, never a crash of napari
+                _log.exception("napari-skelite could not show a result")
+                self._on_error(job, e)
+            else:
+                self.runner.later(turn)
+                return
+            self._showing = None
+            if job.done:  # else the job's `finished` ends it
+                self._end(job)
+
+        turn()
 
     def _on_error(self, job: Job, err: BaseException) -> None:
         msg = C.error_message(err)
@@ -254,7 +327,7 @@ class Session:
         self.notify("error", msg)
 
     def cancel(self) -> None:
-        """Stop the running job: within an iteration for runs, before its result is shown for the others."""
+        """Stop the running job: runs within an iteration; graphs, pruning and graph files between labels."""
         if self.job is not None:
             self.job.cancel()
             self._set_status("cancelling…")
@@ -267,6 +340,7 @@ class Session:
         self.runner.cancel_all()
         if self.warm is not None:
             self.warm.stop()
+        gc_pauses.thaw()
         ev = self.viewer.layers.events
         for emitter, cb in ((ev.inserted, self._on_inserted), (ev.removed, self._on_removed),
                             (ev.reordered, self._on_reordered)):
@@ -348,20 +422,23 @@ class Session:
                                     extra_axis=kind != "skeleton", options=run_opts, source_id=source)
                for kind, title in (("skeleton", "skeleton"), ("iterations", "iterations"),
                                    ("removed", "removed per iteration"))}
+        against = L.colormap_copy(layer)
 
         def work(job, report):
             result = C.run_job(prepare(), opts, report)
-            # the layers are made here: their first slice (and its one-time compilation) is off the GUI thread
-            made = {"skeleton": _labels_layer(result.skeleton, kws["skeleton"])}
+            # the layers are made here, colours and first slice included: off the GUI thread
+            colours = L.bright_colormap(result.skeleton, against, ids=result.ids)
+            made = {"skeleton": _result_layer(result.skeleton, kws["skeleton"], "skeleton", colours)}
             if result.steps is not None:
-                made["iterations"] = _labels_layer(result.steps, kws["iterations"])
-                made["removed"] = _labels_layer(L.removed_per_step(result.steps), kws["removed"])
+                made["iterations"] = _result_layer(result.steps, kws["iterations"], "iterations", colours)
+                made["removed"] = _result_layer(L.removed_per_step(result.steps), kws["removed"], "removed")
             return result, made
 
         job = Job(f"running {opts['method']} on {layer.name}…", "run", source)
         return self._start(job, work, lambda out: self._add_run(job, opts, *out), unit="chunks" if lazy else None)
 
-    def _add_run(self, job: Job, opts: dict, result: C.RunResult, made: dict) -> None:
+    def _add_run(self, job: Job, opts: dict, result: C.RunResult, made: dict):
+        """Add the run's layers, one per event-loop turn (a generator, see :meth:`_show_in_turns`)."""
         layer = self.layer(job.source)
         if layer is None:
             self.notify("warning", "The input layer was removed during the run; result discarded.")
@@ -370,19 +447,18 @@ class Session:
         method = opts["method"]
         run_opts = self._record_options(layer, opts)
         tag = L.variant_tag(method, run_opts)
-        shown = [self._put(result.skeleton, layer, "skeleton", method, run_opts, f"{layer.name} skeleton ({tag})",
-                           ids=result.ids, made=made["skeleton"])]
+        shown = [self._put(made["skeleton"], layer, "skeleton", method, run_opts, f"{layer.name} skeleton ({tag})")]
         if result.steps is not None:
-            shown.append(self._put(result.steps, layer, "iterations", method, run_opts,
-                                   f"{layer.name} iterations ({tag})", ids=result.ids, made=made["iterations"]))
-            shown.append(self._put(made["removed"].data, layer, "removed", method, run_opts,
-                                   f"{layer.name} removed per iteration ({tag})", made=made["removed"]))
+            for kind, title in (("iterations", "iterations"), ("removed", "removed per iteration")):
+                yield
+                shown.append(self._put(made[kind], layer, kind, method, run_opts, f"{layer.name} {title} ({tag})"))
             axis = self.viewer.dims.ndim - result.steps.ndim
             self.viewer.dims.set_current_step(axis, len(result.steps) - 1)  # the final skeleton first
         else:  # the last run's steps would no longer match this skeleton
             for kind in ("iterations", "removed"):
                 stale = L.find_output(self._layers(), job.source, kind, tag)
                 if stale is not None:
+                    yield
                     self.viewer.layers.remove(stale)
         self.show_only(shown)
         text, warning = C.run_status(result, method, layer.name, opts, job.seconds)
@@ -392,10 +468,11 @@ class Session:
         if warning:
             self.notify("warning", warning)
 
-    def _put(self, data, source, kind, method, options, name, ids=None, extra=None, colormap=None, made=None):
+    def _put(self, made, source, kind, method, options, name, extra=None):
         """Add, or update in place, the ``kind`` output of ``source`` for this variant; returns the layer.
 
-        ``made``: the new layer, already built in the job (added when there is none to update).
+        ``made``: the new layer, built in the job (:func:`_result_layer`); it
+        is added when there is no output of this kind and variant to update.
         """
         source_id = L.id_of(source)
         kw = L.layer_kwargs(name, source, kind, method, extra_axis=kind in ("iterations", "removed"),
@@ -403,27 +480,16 @@ class Session:
         meta = kw["metadata"][L.KEY]
         meta.update(extra or {})
         existing = L.find_output(self._layers(), source_id, kind, meta["tag"])
-        if existing is not None:
-            meta["id"] = L.id_of(existing)
-            existing.data = data
-            existing.scale, existing.translate = kw["scale"], kw["translate"]
-            existing.metadata = {**existing.metadata, L.KEY: meta}  # this run's options, for the export's record
-            out = existing
-        elif made is not None:
+        if existing is None:
             made.metadata = {**made.metadata, L.KEY: meta}
             self.viewer.add_layer(made)
-            out = self.layer(meta["id"])
-        else:
-            out = self.viewer.add_labels(data, **kw)
-        from napari.utils.colormaps import DirectLabelColormap
-
-        if kind == "removed":
-            colormap = DirectLabelColormap(color_dict={None: (0, 0, 0, 0), 1: REMOVED_COLOUR})
-            out.opacity = 0.9
-        elif kind == "differences":
-            colormap = DirectLabelColormap(color_dict={None: (0, 0, 0, 0), **DIFF_COLOURS})
-        out.colormap = colormap if colormap is not None else L.bright_colormap(data, source, ids=ids)
-        return out
+            return self.layer(meta["id"])
+        meta["id"] = L.id_of(existing)
+        existing.data = made.data
+        existing.scale, existing.translate = kw["scale"], kw["translate"]
+        existing.metadata = {**existing.metadata, L.KEY: meta}  # this run's options, for the export's record
+        existing.colormap = made.colormap
+        return existing
 
     def show_only(self, layers) -> None:
         """One result at a time: of the input's outputs, only ``layers`` are visible (the input stays)."""
@@ -446,25 +512,40 @@ class Session:
         opts = dict(options)
         job = Job(f"comparing {len(names)} methods on {layer.name}…", "compare", L.id_of(layer))
 
+        against, source = L.colormap_copy(layer), L.id_of(layer)
+        kws = {}
+        for m in names:
+            run_opts = self._record_options(layer, {**opts, "method": m, "iterations": None})
+            kws[m] = (run_opts, L.layer_kwargs(f"{layer.name} skeleton ({L.variant_tag(m, run_opts)})", layer,
+                                               "skeleton", m, options=run_opts, source_id=source))
+
         def work(job, report):
             out = C.compare_job(prepare(), names, opts, report, check=job.check)
-            ids = {m: [v for v in np.unique(r[0]).tolist() if v] for m, r in out.results.items() if r[0] is not None}
-            return out, ids
+            first = out.rows[0]["method"] if out.rows else None
+            made = {}
+            for m in names:  # built here, colours and first slice included; only the first row's is shown
+                skel = out.results[m][0]
+                if skel is not None:
+                    ids = [v for v in np.unique(skel).tolist() if v]
+                    made[m] = _result_layer(skel, kws[m][1], "skeleton", L.bright_colormap(skel, against, ids=ids),
+                                            visible=m == first, name_shown=m == first)
+                job.check()
+            return out, made
 
-        return self._start(job, work, lambda out: self._add_compare(job, names, opts, *out), unit="methods")
+        return self._start(job, work, lambda out: self._add_compare(job, names, kws, *out), unit="methods")
 
-    def _add_compare(self, job, names, opts, out: C.CompareResult, ids) -> None:
+    def _add_compare(self, job, names, kws, out: C.CompareResult, made: dict):
+        """Add the comparison's skeletons, one per event-loop turn, then its rows (a generator)."""
         layer = self.layer(job.source)
         if layer is None:
             return
-        made = {}
+        ids = {}
         for m in names:
-            skel = out.results[m][0]
-            if skel is not None:
-                run_opts = self._record_options(layer, {**opts, "method": m, "iterations": None})
-                made[m] = L.id_of(self._put(skel, layer, "skeleton", m, run_opts,
-                                            f"{layer.name} skeleton ({L.variant_tag(m, run_opts)})", ids=ids.get(m)))
-        self.compare_ids = made
+            if m in made:
+                run_opts, kw = kws[m]
+                ids[m] = L.id_of(self._put(made[m], layer, "skeleton", m, run_opts, kw["name"]))
+                yield
+        self.compare_ids = ids
         self._set_rows(out.rows, job.source)
         missing = [r for r in out.rows if r.get("error")]
         if missing:
@@ -500,11 +581,10 @@ class Session:
         self.show_only(chosen)
         for m in self.compare_ids:
             ly = self.compare_layer(m)
-            overlay = getattr(ly, "name_overlay", None) if ly is not None else None
-            if overlay is not None:
-                overlay.font_size = 10
-                overlay.visible = L.id_of(ly) == L.id_of(chosen[-1])
-        self.viewer.layers.selection.active = chosen[-1]
+            if ly is not None:
+                _show_name(ly, L.id_of(ly) == L.id_of(chosen[-1]))
+        if L.id_of(self.viewer.layers.selection.active) != L.id_of(chosen[-1]):
+            self.viewer.layers.selection.active = chosen[-1]
 
     def differences(self, a: str, b: str):
         """Add (or update) a layer of the points only ``a``'s or only ``b``'s skeleton has; returns it."""
@@ -514,7 +594,9 @@ class Session:
             self.notify("error", "Select two rows of the comparison table whose skeleton layers are still there.")
             return None
         name = f"{source.name} differences ({a} only: orange, {b} only: cyan)"
-        out = self._put(disagreement(la.data, lb.data), source, "differences", f"{a} vs {b}", {}, name)
+        kw = L.layer_kwargs(name, source, "differences", f"{a} vs {b}", source_id=L.id_of(source))
+        made = _result_layer(disagreement(la.data, lb.data), kw, "differences")
+        out = self._put(made, source, "differences", f"{a} vs {b}", {}, name)
         self.show_only([la, lb, out])
         return out
 
@@ -563,7 +645,8 @@ class Session:
         def work(job, report):
             from napari.layers import Shapes
 
-            shapes, kw = L.graph_shapes(data, geo, mask=mask, name=name, colour_by=colour_by, metadata=meta)
+            shapes, kw = L.graph_shapes(data, geo, mask=mask, name=name, colour_by=colour_by, metadata=meta,
+                                        callback=job.check)
             job.check()
             return (Shapes(shapes, **kw) if shapes else None), kw["features"]
 
@@ -572,6 +655,7 @@ class Session:
             for old in [ly for ly in self._layers() if L.meta_of(ly).get("of") == meta["of"]
                         and L.meta_of(ly).get("kind") == "graph"]:
                 self.viewer.layers.remove(old)
+                yield
             if layer is None:
                 self.notify("info", f"{geo.name} is empty: no graph.")
                 self._set_status(f"{geo.name} is empty: no graph")
@@ -604,21 +688,29 @@ class Session:
         data, spacing = np.array(skel.data, copy=True), tuple(np.abs(skel.scale))
         meta = L.meta_of(skel)
         source = self.layer(meta.get("source"))
+        geo = source if source is not None else skel
+        opts = {**meta.get("options", {}), "prune": length}
+        name = f"{skel.name} pruned < {length:g}"
+        kw = L.layer_kwargs(name, geo, "skeleton", meta.get("method", "?"), options=opts,
+                            source_id=meta.get("source"))
+        colours = L.colormap_copy(skel)
 
-        def done(pruned):
-            opts = {**meta.get("options", {}), "prune": length}
+        def work(job, report):
+            pruned = prune(data, length, spacing=spacing, callback=job.check)
+            removed = int(np.count_nonzero(data) - np.count_nonzero(pruned))
+            return _result_layer(pruned, kw, "skeleton", colours), removed  # built here, off the GUI thread
+
+        def done(out):
+            made, removed = out
             tag = f"{meta.get('tag', meta.get('method'))}, pruned < {length:g}"
-            geo = source if source is not None else skel
-            out = self._put(pruned, geo, "skeleton", meta.get("method", "?"), opts, f"{skel.name} pruned < {length:g}",
-                            extra={"tag": tag, "source": meta.get("source"), "pruned_from": L.id_of(skel)},
-                            colormap=skel.colormap)
-            self.show_only([out])
-            removed = int((data > 0).sum() - (pruned > 0).sum())
+            layer = self._put(made, geo, "skeleton", meta.get("method", "?"), opts, name,
+                              extra={"tag": tag, "source": meta.get("source"), "pruned_from": L.id_of(skel)})
+            yield
+            self.show_only([layer])
             self._set_status(f"pruned {skel.name}: {removed} points removed (end branches and stray pieces "
                              f"< {length:g})")
 
-        return self._start(Job(f"pruning {skel.name}…", "prune", meta.get("source")),
-                           lambda job, report: prune(data, length, spacing=spacing), done)
+        return self._start(Job(f"pruning {skel.name}…", "prune", meta.get("source")), work, done)
 
     # -------------------------------------------------------------- export
     def save_skeleton(self, path) -> Job | None:
@@ -637,7 +729,8 @@ class Session:
             self._set_status(f"saved {paths[0]}")
 
         return self._start(Job(f"saving {skel.name}…", "save"),
-                           _saving(lambda: save_labels(path, data, scale=scale, units=units, metadata=metadata)), done)
+                           _saving(lambda check: save_labels(path, data, scale=scale, units=units, metadata=metadata)),
+                           done)
 
     def save_graph(self, path) -> Job | None:
         """Write the chosen skeleton as SWC, GraphML or CSV (by ``path``'s extension) and its run record, in a job."""
@@ -650,8 +743,8 @@ class Session:
         data, scale, mask = np.array(skel.data, copy=True), tuple(skel.scale), self.source_mask(skel)
         metadata = {L.KEY: dict(L.meta_of(skel))}
 
-        def write():
-            out = write_graph(path, data, spacing=scale, mask=mask, overwrite=True)
+        def write(check):
+            out = write_graph(path, data, spacing=scale, mask=mask, overwrite=True, callback=check)
             rec = L.record_for_layer(data, metadata, scale)
             if rec is not None:
                 write_record(out, rec)
@@ -665,10 +758,10 @@ class Session:
 
 
 def _saving(write):
-    """A job's work that writes files: a failure is the user's to fix (a path, a full disk), said plainly."""
+    """A job's work that writes files (``write(check)``): a failure is the user's to fix (a path, a full disk)."""
     def work(job, report):
         try:
-            return write()
+            return write(job.check)
         except (ValueError, OSError) as e:
             raise ValueError(f"Could not save: {e}") from e
     return work

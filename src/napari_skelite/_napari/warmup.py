@@ -5,7 +5,10 @@ its label-colormap lookup for the layer's dtype (about 1.4 s per dtype, a numba
 typed dictionary); the first *Show graph* for skan's graph code and napari's
 Shapes triangulation (10 s with an empty numba cache); the first *Prune* for
 its graph code. :func:`warm_up` pays these in a background thread, step by
-step; :meth:`WarmUp.stop` ends it after the current step.
+step; :meth:`WarmUp.stop` ends it after the current step. Importing the
+engine (torch) is its first step after the colormaps, so opening the widget
+does not wait for it; at its end the objects alive are frozen for the garbage
+collector (:mod:`.gc_pauses`).
 
 The thread is not a daemon: Python joins it before tearing down torch and
 numba, so a viewer closed while it compiles exits cleanly (a daemon thread
@@ -21,7 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["WarmUp", "stop_all", "warm_up", "warmed", "warmed_dtypes"]
+__all__ = ["WarmUp", "preload_torch_libraries", "stop_all", "warm_up", "warmed", "warmed_dtypes"]
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -57,6 +60,46 @@ def _engine(ndims, check) -> None:
     for nd in ndims:
         check()
         skeletonize(np.pad(_ball(nd), 2), "skelite", check_topology=False, callback=check)
+
+
+_preload_lock = threading.Lock()
+_preloaded: list = []  # [True] once torch's libraries are loaded
+
+
+def preload_torch_libraries() -> bool:
+    """Load torch's C++ libraries with the GIL released; True once they are (Linux, before ``import torch``).
+
+    ``import torch`` loads ``libtorch_cpu.so`` with ``dlopen`` while holding
+    the GIL; its start-up code runs there for about 0.15 s, in which no other
+    Python thread runs: the GUI stalls, even though the import happens in a
+    background thread. libc's ``dlopen`` called through ctypes releases the
+    GIL, and the import that follows finds the libraries loaded. Jobs call
+    this before their work too: a job started while the warm-up loads the
+    libraries waits here (without the GIL) instead of in its own ``dlopen``
+    (with it). Any failure leaves the loading to ``import torch``.
+    """
+    import sys
+
+    with _preload_lock:
+        if _preloaded or not sys.platform.startswith("linux") or "torch" in sys.modules:
+            return bool(_preloaded)
+        try:
+            import ctypes
+            import importlib.util
+            import os
+
+            spec = importlib.util.find_spec("torch")
+            lib = os.path.join(os.path.dirname(spec.origin), "lib")
+            dlopen = ctypes.CDLL(None).dlopen
+            dlopen.restype, dlopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int]
+            paths = [os.path.join(lib, n) for n in ("libtorch_cpu.so", "libtorch.so")]
+            handles = [dlopen(p.encode(), os.RTLD_NOW | os.RTLD_LOCAL) for p in paths if os.path.exists(p)]
+        except Exception:  # noqa: BLE001 - only ever saves time
+            _log.debug("napari-skelite could not preload torch's libraries", exc_info=True)
+            return False
+        if handles and all(handles):
+            _preloaded.append(True)
+        return bool(_preloaded)
 
 
 def _colormap(dtype) -> None:
@@ -127,7 +170,12 @@ class WarmUp(threading.Thread):
             _done.add(name)
 
     def run(self) -> None:
+        from . import gc_pauses
+
         try:
+            gc_pauses.freeze()  # napari's objects; again after each step, for what it imported
+            if self.engine:
+                preload_torch_libraries()
             for dt in self.dtypes:  # what the first run's layers need first
                 self._check()
                 with _lock:
@@ -138,9 +186,12 @@ class WarmUp(threading.Thread):
                     _dtypes.add(dt)
             if self.engine:
                 self._step("engine", _engine)
+                gc_pauses.freeze()
             if self.graph:
                 self._step("graph", _graph)
                 self._step("shapes", _shapes)
+            self._check()
+            gc_pauses.freeze()
         except Stopped:
             pass
         except Exception:  # noqa: BLE001 - a failed warm-up costs only time

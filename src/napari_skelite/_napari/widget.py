@@ -7,7 +7,7 @@ panel are views of it too (:mod:`.compare_panel`, :mod:`.graph_panel`).
 """
 from __future__ import annotations
 
-from qtpy.QtCore import QObject, Qt, Signal, Slot
+from qtpy.QtCore import QObject, Qt, QTimer, Signal, Slot
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,13 +35,18 @@ __all__ = ["BAD_COLOR", "SkeletonizeWidget"]
 
 
 class _Poster(QObject):
-    """Calls functions posted from job threads on the GUI thread (a queued signal)."""
+    """Calls functions posted from job threads on the GUI thread (a queued signal); :meth:`later` after a timer.
+
+    A result shown piece by piece (:meth:`Session._show_in_turns`) asks for
+    each next piece with :meth:`later`: a timer, so the timers and redraws
+    already due run between the pieces (a posted event would run first).
+    """
 
     call = Signal(object)
 
     def __init__(self):
         super().__init__()
-        self.call.connect(self._run)
+        self.call.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
     @Slot(object)
     def _run(self, fn):
@@ -53,6 +58,9 @@ class _Poster(QObject):
         except RuntimeError:  # the widget is gone: nothing left to update
             pass
 
+    def later(self, fn):
+        QTimer.singleShot(1, fn)
+
 
 class SkeletonizeWidget(QWidget):
     """Skeletonize a Labels (or thresholded Image) layer with any method; compare, graph and export."""
@@ -61,7 +69,7 @@ class SkeletonizeWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self._poster = _Poster()
-        self.session = Session(napari_viewer, Runner(self._poster.post))
+        self.session = Session(napari_viewer, Runner(self._poster.post, self._poster.later))
         session = self.session  # not `self`: the slot must outlive the widget
         self.destroyed.connect(lambda *_: session.close())
         self._build()

@@ -1,8 +1,7 @@
-"""numpy in, numpy out: the wrapper every torch thinning method's ``run`` shares."""
+"""numpy in, numpy out: the wrapper every torch thinning method's ``run`` shares (torch is imported on first use)."""
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 __all__ = ["thin_numpy"]
 
@@ -12,6 +11,8 @@ def thin_numpy(thin, mask: np.ndarray, *, iterations, device, return_steps: bool
 
     Returns ``(skeleton, steps or None)`` as numpy bool arrays.
     """
+    import torch
+
     t = torch.as_tensor(np.ascontiguousarray(mask), device=device).bool()
     res = thin(t, iterations, return_steps=return_steps, tick=tick, **kw)
     if return_steps:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from skimage.morphology import skeletonize
 
 from ._registry import Method, register
 
@@ -33,6 +32,13 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
         sk = _polled(skeletonize, mask, tick)
     sk = sk.astype(bool)
     return sk, ([mask.copy(), sk] if return_steps else None)
+
+
+def skeletonize(mask: np.ndarray) -> np.ndarray:
+    """scikit-image's ``skeletonize`` (scikit-image is imported on first use)."""
+    from skimage.morphology import skeletonize as skimage_skeletonize
+
+    return skimage_skeletonize(mask)
 
 
 def _polled(func, arg, tick):

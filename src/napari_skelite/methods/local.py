@@ -35,14 +35,15 @@ size; held-out synthetic volumes 1.1-1.3x).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from ..topology import Grid, is_p_simple, neighbour_offsets
-from ..topology.depth import depth_order
 from ._registry import Method, register
 from ._torch import thin_numpy
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["local_thin", "step", "run", "PASSES", "METHOD"]
 
@@ -65,6 +66,8 @@ def _earlier(ndim: int, order: str) -> int:
     ``fwd``/``bwd``: row-major (first axis slowest), forward or backward;
     ``cfwd``/``cbwd``: the same with the axes reversed (last axis slowest).
     """
+    from ..topology import neighbour_offsets
+
     bits = 0
     for b, o in enumerate(neighbour_offsets(ndim)):
         key = o if order in ("fwd", "bwd") else o[::-1]
@@ -74,17 +77,23 @@ def _earlier(ndim: int, order: str) -> int:
     return bits
 
 
-_BYTE_COUNTS = torch.tensor([bin(i).count("1") for i in range(256)])
+@lru_cache(maxsize=None)
+def _byte_counts():
+    import torch
+
+    return torch.tensor([bin(i).count("1") for i in range(256)])
 
 
 def _popcount(x: torch.Tensor) -> torch.Tensor:
     """Set bits of each non-negative code below 2**32, four byte lookups."""
-    counts = _BYTE_COUNTS.to(x.device)
+    counts = _byte_counts().to(x.device)
     return sum(counts[(x >> shift) & 255] for shift in (0, 8, 16, 24))
 
 
 def _deletable(codes: torch.Tensor, p_codes: torch.Tensor, ndim: int, order: str) -> torch.Tensor:
     """The pass rule on configuration codes (see the module docstring)."""
+    from ..topology import is_p_simple
+
     earlier = p_codes & codes & _earlier(ndim, order)
     return is_p_simple(codes, earlier, ndim) & (_popcount(codes & ~earlier) >= 2)
 
@@ -92,6 +101,8 @@ def _deletable(codes: torch.Tensor, p_codes: torch.Tensor, ndim: int, order: str
 @lru_cache(maxsize=None)
 def _table_2d(order: str, device: str) -> torch.Tensor:
     """The 2D rule for every (object code, candidate code) pair: 65,536 entries."""
+    import torch
+
     x = torch.arange(256).repeat_interleave(256)
     p = torch.arange(256).repeat(256)
     return _deletable(x, p, 2, order).to(device)
@@ -103,6 +114,8 @@ def _pass(grid, flat, cand, order, mark=None):
     ``mark``: a bool tensor like ``flat``, all False, used (and left all False)
     to mark the candidates; without it one is allocated.
     """
+    import torch
+
     if cand.numel() == 0:
         return cand
     p = torch.zeros_like(flat) if mark is None else mark
@@ -132,6 +145,10 @@ def step(state: torch.Tensor, unjudged: torch.Tensor):
     -------
     state, unjudged : the object after the passes, and ``E(E(C))``.
     """
+    import torch
+
+    from ..topology import Grid
+
     nd = state.ndim
     grid = Grid(state.shape, state.device)
     flat, c = grid.flat(state.bool()), grid.flat(unjudged.bool())
@@ -171,6 +188,11 @@ def local_thin(mask: torch.Tensor, iterations: int | None = None, *, return_step
     skeleton : bool tensor like ``mask``
     steps : list of bool tensors, only with ``return_steps``; ``steps[0]`` is the input.
     """
+    import torch
+
+    from ..topology import Grid
+    from ..topology.depth import depth_order
+
     binary = mask.detach() > 0.5 if mask.is_floating_point() else mask.bool()
     if binary.ndim not in (2, 3):
         raise ValueError(f"mask must be 2D or 3D; got shape {tuple(mask.shape)}.")

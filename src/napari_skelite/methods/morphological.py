@@ -6,16 +6,21 @@ binarised at 0.5 for display.
 """
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from ..ops import box_dilate, cross_erode
+import numpy as np
+
 from ._registry import Method, count_iterations, register
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["soft_skeleton", "run", "METHOD"]
 
 
 def _open(x):
+    from ..ops import box_dilate, cross_erode
+
     return box_dilate(cross_erode(x))
 
 
@@ -32,6 +37,10 @@ def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: 
     -------
     skeleton : tensor like ``x``; with ``return_steps`` also the list of states.
     """
+    import torch
+
+    from ..ops import cross_erode
+
     img = x
     skel = torch.relu(img - _open(img))
     steps = [x, skel] if return_steps else None
@@ -52,6 +61,8 @@ def soft_skeleton(x: torch.Tensor, iterations: int | None = None, return_steps: 
 
 def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, tick=None):
     """The soft skeleton of one binary object, binarised at 0.5."""
+    import torch
+
     t = torch.as_tensor(np.ascontiguousarray(mask), device=device, dtype=torch.float32)[None, None]
     with torch.no_grad():
         res = soft_skeleton(t, iterations, return_steps, tick)

@@ -2,25 +2,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .._validate import PRECISIONS, check_precision
-from ..skelite import (
-    VARIANTS,
-    SubfieldNet,
-    binarize,
-    guarded,
-    load_cached,
-    soft_subfield_skeleton,
-    sparse_iterate,
-    subfield_iterate,
-    thin_blocks,
-)
 from ._registry import Method, Option, count_iterations, register, thinning_halo
 
+if TYPE_CHECKING:
+    import torch
+
+#: the network variants (``napari_skelite.skelite.VARIANTS``, named here without importing torch)
+VARIANTS = ("paper", "subfield")
+
 __all__ = ["run", "variant_of", "METHOD"]
+
+
+def load_cached(*args):
+    """:func:`napari_skelite.skelite.load_cached` (torch and the network code are imported on first use)."""
+    from ..skelite import load_cached as load
+
+    return load(*args)
 
 
 def variant_of(ndim: int, weights=None, variant=None) -> str:
@@ -37,6 +39,10 @@ def _steps(mask, states, skel, return_steps):
 
 
 def _run_subfield(net, mask, iterations, device, return_steps, guard, tick):
+    import torch
+
+    from ..skelite import subfield_iterate, thin_blocks
+
     t = torch.as_tensor(np.ascontiguousarray(mask), device=device).bool()
     states = []
     s = t
@@ -51,6 +57,10 @@ def _run_subfield(net, mask, iterations, device, return_steps, guard, tick):
 
 
 def _run_paper(model, mask, iterations, device, return_steps, guard, tick, dense, precision):
+    import torch
+
+    from ..skelite import guarded, sparse_iterate, thin_blocks
+
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     if dense and dtype != torch.float32:
         raise ValueError("the dense reference loop runs in float32 only; use the default sparse path for bfloat16.")
@@ -81,6 +91,8 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
     the dense differentiable loop instead of the band-sparse one;
     ``precision="bfloat16"`` (paper variant) runs the sparse path's products in bf16.
     """
+    from ..skelite import SubfieldNet
+
     precision = check_precision(precision)
     model = load_cached(mask.ndim, device, weights, variant)
     if isinstance(model, SubfieldNet):
@@ -123,6 +135,8 @@ def _soft(x: torch.Tensor, iterations, options) -> torch.Tensor:
     paper-variant network is asked for (``variant="paper"`` or its weights
     file): then the paper's dense loop.
     """
+    from ..skelite import SubfieldNet, binarize, soft_subfield_skeleton
+
     nd = x.ndim - 2
     weights = options.get("weights")
     variant = options.get("variant") or (None if weights is not None else "subfield")
