@@ -104,9 +104,10 @@ def minimal_skeleton(skeleton, *, callback=None) -> np.ndarray:
     -------
     unsigned int array of ``skeleton``'s shape (bool gives uint8), ids kept
     """
+    from . import methods
     from .engine import skeletonize_array
 
-    return skeletonize_array(as_label_array(skeleton, "skeleton"), "boolean", device="cpu", callback=callback)
+    return skeletonize_array(as_label_array(skeleton, "skeleton"), methods.REFERENCE, device="cpu", callback=callback)
 
 
 def _graph_inputs(skeleton, spacing, mask):

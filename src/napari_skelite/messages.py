@@ -39,6 +39,6 @@ def intensity_image(subject: str, reason: str, surface: str) -> str:
     """``subject`` looks like an intensity image (a photo) rather than labels, because of ``reason``."""
     act = {"library": "threshold it first (e.g. `image > skimage.filters.threshold_otsu(image)`) or pass labels",
            "cli": "pass --threshold otsu (or a value) to skeletonize its foreground",
-           "widget": "set a threshold to skeletonize its foreground"}[surface]
+           "widget": "open it as an Image layer and skeletonize it with a threshold"}[surface]
     return (f"{subject} looks like an intensity image, not a label image: {reason}. Each grey value is "
             f"skeletonized as an object; {act}.")

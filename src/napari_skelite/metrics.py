@@ -157,7 +157,7 @@ def coverage(skeleton, reference, tolerance: int = 2) -> float:
     return float((r & _dilate(s, tolerance)).sum() / r.sum())
 
 
-def measure(skeleton, mask, reference=None, classic=None, reference_name: str = "boolean") -> dict:
+def measure(skeleton, mask, reference=None, classic=None, reference_name: str = "reference") -> dict:
     """Metrics of one skeleton of ``mask``: Betti errors, thinness, size and agreement."""
     row = {}
     row["b0_error"], row["b1_error"] = betti_errors(skeleton, mask)

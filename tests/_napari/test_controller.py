@@ -41,9 +41,9 @@ def test_the_guard_reaches_only_the_methods_that_take_it():
 def test_a_topology_change_by_a_method_without_a_guarantee_is_a_warning():
     res = C.RunResult(_labels(), None, (1, 0))
     _, warning = C.run_status(res, "morphological", "cells", {"method": "morphological"}, 0.1)
-    assert "changed its topology" in warning and "guard" not in warning
+    assert "changed cells's topology" in warning and "guard" not in warning and "choose boolean" in warning
     _, warning = C.run_status(res, "skelite", "cells", {"method": "skelite", "guard": False}, 0.1)
-    assert "Tick the topology guard" in warning
+    assert "tick 'guard' to keep it exactly" in warning
 
 
 def test_an_empty_skeleton_says_so():

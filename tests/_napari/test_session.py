@@ -429,7 +429,7 @@ def test_a_skelite_run_that_breaks_the_topology_suggests_the_guard(session_of, m
     s = session_of(labels())
     _run(s, "skelite", guard=False)
     assert "topology changed (β0 err 1, β1 err 0)" in s.status
-    assert [m for lvl, m in s.messages if lvl == "warning" and "topology guard" in m]
+    assert [m for lvl, m in s.messages if lvl == "warning" and "tick 'guard'" in m]
 
 
 def test_a_photo_opened_as_labels_is_said_to_look_like_an_intensity_image(session_of):

@@ -248,6 +248,23 @@ def test_a_registered_method_appears_in_the_widget_and_runs(plugin_widget, qtbot
     assert "cells skeleton (toyerode)" in viewer.layers
 
 
+def test_a_registered_methods_option_is_a_widget_control_shown_for_that_method_and_reaching_it(
+        plugin_widget, qtbot, toy_method):
+    from napari_skelite import skeletonize
+
+    viewer, w = plugin_widget(labels())
+    times = w.method_options.controls["times"]
+    _choose(w, "boolean")
+    assert times.isHidden()
+    _choose(w, "toyerode")
+    assert not times.isHidden() and times.toolTip() == "toyerode: toy: how many cross erosions"
+    times.setValue(2)
+    w.run_btn.click()
+    wait(qtbot, w)
+    layer = viewer.layers["cells skeleton (toyerode, times 2)"]
+    np.testing.assert_array_equal(layer.data, skeletonize(labels(), "toyerode", times=2))
+
+
 def test_manifest_is_valid():
     from npe2 import PluginManifest
 

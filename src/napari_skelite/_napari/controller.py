@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import methods
+from .. import messages, methods
 from .._validate import intensity_image_reason, otsu_threshold, threshold_reason
 from ..api import skeletonize
 from ..chunked import is_dask_array
@@ -122,8 +122,7 @@ def prepare_input(data, *, name: str, image: bool = False, rgb: bool = False,
     reason = None if lazy else intensity_image_reason(data)
     warning = None
     if reason:
-        warning = (f"Layer {name!r} looks like an intensity image, not labels: {reason}. Each value will be "
-                   "skeletonized as an object; open it as an Image layer and skeletonize it with a threshold.")
+        warning = messages.intensity_image(f"Layer {name!r}", reason, "widget")
     return PreparedInput(data, warning)
 
 
@@ -137,7 +136,7 @@ def _is_bad(key, value) -> bool:
 
 
 def method_options(method: str, opts: dict) -> dict:
-    """The widget's options that ``method`` takes (the guard is Skelite's only)."""
+    """The widget's options that ``method`` takes (each method declares its own)."""
     return methods.get(method).select(opts)
 
 
@@ -173,14 +172,14 @@ def compare_job(mask, names: list[str], opts: dict, report=lambda done, total: N
     iteration of every method and raises :class:`Cancelled` to stop.
     """
     mask = np.asarray(mask)  # a dask-backed layer is computed here
-    order = with_references(names, "boolean")
+    order = with_references(names)
     results = {}
     for i, m in enumerate(order):
         check()
         results.update(run_methods(mask, [m], device=opts.get("device", "auto"), callback=check, check_labels=False,
                                    **method_options(m, opts)))
         report(i + 1, len(order))
-    rows = [r for r in results_table(results, mask, "boolean") if r["method"] in names]
+    rows = [r for r in results_table(results, mask) if r["method"] in names]
     return CompareResult(results, rows, label_betti(mask))
 
 
@@ -197,9 +196,7 @@ def run_status(result: RunResult, method: str, layer_name: str, opts: dict, seco
         text += f"; topology changed (β0 err {e0}, β1 err {e1})" if e0 or e1 else "; topology kept"
         record = methods.get(method)
         if (e0 or e1) and not record.keeps_topology(record.resolve(method_options(method, opts)), result.skeleton.ndim):
-            hint = " Tick the topology guard to keep it exactly." if "guard" in record.options else ""
-            warning = (f"The {method} skeleton of {layer_name} changed its topology (β0 error {e0}, "
-                       f"β1 error {e1}).{hint}")
+            warning = "T" + messages.topology_changed(method, (e0, e1), "widget", f"{layer_name}'s")[1:]
     return text, warning
 
 

@@ -10,8 +10,11 @@ proxies of the layers).
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import numpy as np
+
+from .. import methods
 
 KEY = "napari_skelite"
 
@@ -63,13 +66,22 @@ def removed_per_step(steps: np.ndarray) -> np.ndarray:
 def variant_tag(method: str, options: dict | None = None) -> str:
     """The method and the options that change its result, as layer names show them.
 
-    ``"skelite"``, ``"skelite, no guard"``, ``"boolean, > 0.42"`` (an Image
-    layer thresholded at 0.42): variants of one input sit side by side.
+    ``"skelite"``, ``"skelite, no guard"``, ``"skelite, variant paper"``,
+    ``"boolean, > 0.42"`` (an Image layer thresholded at 0.42): every option of
+    the method's record that differs from its default is named, so variants of
+    one input sit side by side.
     """
     options = options or {}
     tag = method
-    if options.get("guard") is False:
-        tag += ", no guard"
+    params = methods.get(method).params if method in methods.names() else ()  # "a vs b": a differences layer
+    for p in params:
+        value = options.get(p.name, p.default)
+        if value is None or value == p.default:
+            continue
+        if p.type is bool:
+            tag += f", {'' if value else 'no '}{p.name.replace('_', ' ')}"
+        else:
+            tag += f", {p.name} {Path(value).name if p.type is Path else value}"
     if options.get("threshold") is not None:
         tag += f", > {options['threshold']:g}"
     return tag

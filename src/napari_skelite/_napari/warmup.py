@@ -55,11 +55,12 @@ def _ball(nd, r=3):
 
 
 def _engine(ndims, check) -> None:
+    from .. import methods
     from ..api import skeletonize
 
     for nd in ndims:
         check()
-        skeletonize(np.pad(_ball(nd), 2), "skelite", check_topology=False, callback=check)
+        skeletonize(np.pad(_ball(nd), 2), methods.DEFAULT, check_topology=False, callback=check)
 
 
 _preload_lock = threading.Lock()

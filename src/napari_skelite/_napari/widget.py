@@ -29,6 +29,7 @@ from . import layers as L
 from .compare_panel import BAD_COLOR, ComparePanel
 from .graph_panel import GraphPanel
 from .jobs import Runner
+from .option_controls import OptionControls
 from .session import Session
 
 __all__ = ["BAD_COLOR", "SkeletonizeWidget"]
@@ -111,10 +112,11 @@ class SkeletonizeWidget(QWidget):
         self.device_combo = QComboBox()
         self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
         form.addRow("device", self.device_combo)
-        self.guard = QCheckBox("topology guard (Skelite)")
-        self.guard.setChecked(True)
-        self.guard.setToolTip("Apply the network's deletions only where they keep every Betti number")
-        form.addRow(self.guard)
+        self.method_options = OptionControls()  # made from the methods' option records
+        form.addRow(self.method_options)
+        self.method_combo.currentIndexChanged.connect(
+            lambda _i: self.method_options.show_for(self.method_combo.currentData()))
+        self.method_options.show_for(self.method_combo.currentData())
         self.keep_steps = QCheckBox("keep every iteration (adds a slider)")
         form.addRow(self.keep_steps)
         row = QHBoxLayout()
@@ -204,8 +206,8 @@ class SkeletonizeWidget(QWidget):
     def options(self) -> dict:
         """The chosen options as plain values."""
         return {"method": self.method_combo.currentData(), "iterations": self.iterations.value() or None,
-                "device": self.device_combo.currentText(), "guard": self.guard.isChecked(),
-                "return_steps": self.keep_steps.isChecked()}
+                "device": self.device_combo.currentText(), "return_steps": self.keep_steps.isChecked(),
+                **self.method_options.values()}
 
     def run(self):
         """Skeletonize the chosen layer with the chosen options (in a job); returns the job or None."""
