@@ -97,7 +97,7 @@ def main(argv=None):
     from napari_skelite.api import skeletonize
     from napari_skelite.device import synchronize
     from napari_skelite.metrics import betti_errors
-    from napari_skelite.skelite.weights import default_weights_path
+    from napari_skelite.networks.weights import default_weights_path
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
@@ -127,7 +127,7 @@ def main(argv=None):
     for nd in (2, 3):
         w = default_weights_path(nd)
         if not w.is_file():
-            from napari_skelite.skelite import SkeliteNet
+            from napari_skelite.networks import SkeliteNet
 
             torch.manual_seed(0)
             weights[nd] = SkeliteNet(nd)

@@ -26,9 +26,9 @@ import torch
 
 from napari_skelite.losses import ClDiceLoss
 from napari_skelite.metrics import betti_errors, betti_numbers
-from napari_skelite.skelite.guard import full_blocks
-from napari_skelite.skelite.subfield import subfield_iterate, window_table_errors
-from napari_skelite.skelite.weights import default_weights_path, load_network
+from napari_skelite.networks.guard import full_blocks
+from napari_skelite.networks.subfield import subfield_iterate, window_table_errors
+from napari_skelite.networks.weights import default_weights_path, load_network
 from napari_skelite.topology.simple import simple_point_lut
 from napari_skelite.topology.thinning import thin
 from napari_skelite.training.data import DataConfig, make_masks, make_shapes

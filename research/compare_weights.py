@@ -27,7 +27,7 @@ from napari_skelite.metrics import betti_numbers
 from napari_skelite.training.calibrate import THIN_COST
 from napari_skelite.training.data import DataConfig, make_masks
 from napari_skelite.training.evaluate import case_metrics, held_out_kwargs, meets_targets
-from napari_skelite.skelite.weights import load_network
+from napari_skelite.networks.weights import load_network
 
 
 def selection_sets(ndim: int) -> dict:

@@ -24,7 +24,7 @@ import torch
 from napari_skelite.training.data import TEACHERS, DataConfig, make_sample
 from napari_skelite.training.loop import teacher_forcing_batch
 from napari_skelite.training.objectives import critical_points
-from napari_skelite.skelite.weights import load_network
+from napari_skelite.networks.weights import load_network
 
 
 def count_errors(delete, band, target, critical) -> dict:

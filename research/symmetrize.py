@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from napari_skelite.skelite.network import SkeliteNet
+from napari_skelite.networks.network import SkeliteNet
 
 
 class Symmetrized(torch.nn.Module):
@@ -84,7 +84,7 @@ def main(argv=None) -> None:
     from napari_skelite.api import skeletonize
     from napari_skelite.training.data import DataConfig, make_masks
     from napari_skelite.training.evaluate import case_metrics, held_out_kwargs, meets_targets
-    from napari_skelite.skelite.weights import load_network
+    from napari_skelite.networks.weights import load_network
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dim", type=int, choices=(2, 3), required=True)

@@ -12,8 +12,8 @@ def random_weights(tmp_path_factory):
     """Seeded, untrained Skelite weights files for 2D and 3D (tests only)."""
     import torch
 
-    from napari_skelite.skelite.network import SkeliteNet
-    from napari_skelite.skelite.weights import save_network
+    from napari_skelite.networks.network import SkeliteNet
+    from napari_skelite.networks.weights import save_network
 
     d = tmp_path_factory.mktemp("weights")
     paths = {}

@@ -23,7 +23,7 @@ def __getattr__(name):
         from . import api
 
         return getattr(api, name)
-    if name in ("metrics", "compare", "methods", "synthetic", "skelite", "topology", "io", "graph"):
+    if name in ("metrics", "compare", "methods", "synthetic", "networks", "topology", "io", "graph"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

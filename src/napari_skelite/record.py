@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import methods
-from .skelite.weights import default_weights_path, read_card
+from .networks.weights import default_weights_path, read_card
 
 __all__ = ["pruned_record", "run_record", "write_record", "record_path"]
 

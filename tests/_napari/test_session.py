@@ -211,7 +211,7 @@ def test_compare_rows_mark_topology_errors_and_name_the_inputs_betti_numbers(ses
 
 def test_missing_weights_show_up_in_the_compare_rows(session_of, tmp_path, monkeypatch):
     monkeypatch.setenv("NAPARI_SKELITE_WEIGHTS", str(tmp_path))
-    monkeypatch.setattr("napari_skelite.skelite.weights._weights_dirs", lambda: [tmp_path])
+    monkeypatch.setattr("napari_skelite.networks.weights._weights_dirs", lambda: [tmp_path])
     s = session_of(labels())
     _compare(s, ("skelite", "boolean"))
     assert "weights file not found" in s.table_rows[0]["error"]

@@ -28,8 +28,8 @@ def test_guarded_skelite_keeps_betti_numbers_of_random_3d_shapes(random_weights,
 
 
 def test_an_object_the_network_erases_keeps_its_most_central_point(tmp_path):
-    from napari_skelite.skelite.network import SkeliteNet
-    from napari_skelite.skelite.weights import save_network
+    from napari_skelite.networks.network import SkeliteNet
+    from napari_skelite.networks.weights import save_network
 
     net = SkeliteNet(2)
     with torch.no_grad():
@@ -47,7 +47,7 @@ def test_an_object_the_network_erases_keeps_its_most_central_point(tmp_path):
 def test_steps_end_with_the_returned_skeleton(random_weights):
     m = np.zeros((20, 20), bool)
     m[3:17, 4:15] = True
-    from napari_skelite.skelite.weights import load_network
+    from napari_skelite.networks.weights import load_network
 
     skel, steps = run(np.pad(m, 1), weights=load_network(random_weights[2], 2), return_steps=True)
     assert np.array_equal(steps[-1], skel) and np.array_equal(steps[0], np.pad(m, 1))
@@ -55,7 +55,7 @@ def test_steps_end_with_the_returned_skeleton(random_weights):
 
 
 def test_full_blocks_marks_exactly_the_points_of_2x2_blocks():
-    from napari_skelite.skelite import full_blocks
+    from napari_skelite.networks import full_blocks
     from napari_skelite.metrics import thinness
 
     rng = np.random.default_rng(0)
@@ -68,7 +68,7 @@ def test_full_blocks_marks_exactly_the_points_of_2x2_blocks():
 @settings(max_examples=25, deadline=None)
 @given(masks2d)
 def test_thin_blocks_keeps_topology_and_removes_blocks_where_it_can(mask):
-    from napari_skelite.skelite import thin_blocks
+    from napari_skelite.networks import thin_blocks
 
     out = thin_blocks(torch.as_tensor(mask)).numpy()
     assert betti_numbers(out) == betti_numbers(mask) and not (out & ~mask).any()
@@ -94,6 +94,6 @@ def test_the_shipped_2d_subfield_network_gives_the_boolean_skeleton():
 
 def test_the_methods_variant_choices_are_the_networks_variants():
     from napari_skelite.methods import skelite as record_module
-    from napari_skelite.skelite import VARIANTS
+    from napari_skelite.networks import VARIANTS
 
     assert record_module.VARIANTS == VARIANTS

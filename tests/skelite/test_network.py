@@ -3,7 +3,7 @@ import pytest
 import torch
 from scipy import ndimage
 
-from napari_skelite.skelite.network import Skelite, SkeliteNet, binarize
+from napari_skelite.networks.network import Skelite, SkeliteNet, binarize
 
 
 @pytest.mark.parametrize("ndim, params", [(2, 37_889), (3, 113_345)])

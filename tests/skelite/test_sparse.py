@@ -4,9 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import napari_skelite.skelite.sparse as sparse_mod
-from napari_skelite.skelite.network import Skelite
-from napari_skelite.skelite.sparse import sparse_iterate
+import napari_skelite.networks.sparse as sparse_mod
+from napari_skelite.networks.network import Skelite
+from napari_skelite.networks.sparse import sparse_iterate
 
 
 def _model_and_input(mask, ndim, seed):
@@ -65,7 +65,7 @@ def test_sparse_inference_on_a_thick_object_with_a_fixed_iteration_count_stops_w
 @settings(max_examples=20, deadline=None)
 @given(arrays(bool, st.tuples(st.integers(3, 18), st.integers(3, 18)), elements=st.booleans()), st.integers(0, 3))
 def test_the_sparse_guard_equals_the_guard_applied_after_each_dense_step(mask, seed):
-    from napari_skelite.skelite import guarded
+    from napari_skelite.networks import guarded
 
     model, x = _model_and_input(mask, 2, seed)
     with torch.no_grad():

@@ -8,7 +8,7 @@ from hypothesis.extra.numpy import arrays
 
 from napari_skelite import skeletonize
 from napari_skelite.metrics import betti_numbers
-from napari_skelite.skelite.subfield import (
+from napari_skelite.networks.subfield import (
     SubfieldNet,
     code_windows,
     soft_subfield_skeleton,
@@ -17,7 +17,7 @@ from napari_skelite.skelite.subfield import (
     teacher_passes,
     window_table_errors,
 )
-from napari_skelite.skelite.weights import default_weights_path, load_network, save_network
+from napari_skelite.networks.weights import default_weights_path, load_network, save_network
 from napari_skelite.topology import simple as simple_module
 from napari_skelite.topology.grid import Grid
 from napari_skelite.topology.thinning import thin

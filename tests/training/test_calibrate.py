@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from napari_skelite.cli import main
-from napari_skelite.skelite.network import SkeliteNet
+from napari_skelite.networks.network import SkeliteNet
 from napari_skelite.training.calibrate import choose_offset, offset_of, with_offset
-from napari_skelite.skelite.weights import load_network, read_card, save_network
+from napari_skelite.networks.weights import load_network, read_card, save_network
 
 
 def test_an_offset_lowers_only_the_last_bias():

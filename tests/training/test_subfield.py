@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from napari_skelite.skelite.subfield import permute_codes, symmetry_permutations
-from napari_skelite.skelite.weights import read_card
+from napari_skelite.networks.subfield import permute_codes, symmetry_permutations
+from napari_skelite.networks.weights import read_card
 from napari_skelite.topology import is_simple
 from napari_skelite.training.data import SHAPES, make_shapes
 from napari_skelite.training.loop import TrainConfig, train

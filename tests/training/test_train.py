@@ -8,7 +8,7 @@ import torch
 from napari_skelite.cli import main
 from napari_skelite.training.data import DataConfig, make_sample, random_crops
 from napari_skelite.training.loop import teacher_forcing_batch
-from napari_skelite.skelite.weights import load_network
+from napari_skelite.networks.weights import load_network
 
 
 def test_samples_are_reproducible_from_their_seed():
@@ -122,7 +122,7 @@ def test_topology_weights_reach_both_training_phases_and_the_card(tmp_path):
 
 
 def test_the_guard_loss_changes_the_unrolled_gradient(tmp_path):
-    from napari_skelite.skelite.network import Skelite
+    from napari_skelite.networks.network import Skelite
     from napari_skelite.training.loop import _unrolled
 
     torch.manual_seed(0)

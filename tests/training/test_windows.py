@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from napari_skelite.cli import main
-from napari_skelite.skelite.network import SkeliteNet
+from napari_skelite.networks.network import SkeliteNet
 from napari_skelite.training import objectives
 from napari_skelite.training.data import DataConfig, make_sample, random_crops
 from napari_skelite.training.loop import teacher_forcing_batch

@@ -12,15 +12,15 @@ from ._registry import Method, Option, count_iterations, register, thinning_halo
 if TYPE_CHECKING:
     import torch
 
-#: the network variants (``napari_skelite.skelite.VARIANTS``, named here without importing torch)
+#: the network variants (``napari_skelite.networks.VARIANTS``, named here without importing torch)
 VARIANTS = ("paper", "subfield")
 
 __all__ = ["run", "variant_of", "METHOD"]
 
 
 def load_cached(*args):
-    """:func:`napari_skelite.skelite.load_cached` (torch and the network code are imported on first use)."""
-    from ..skelite import load_cached as load
+    """:func:`napari_skelite.networks.load_cached` (torch and the network code are imported on first use)."""
+    from ..networks import load_cached as load
 
     return load(*args)
 
@@ -41,7 +41,7 @@ def _steps(mask, states, skel, return_steps):
 def _run_subfield(net, mask, iterations, device, return_steps, guard, tick):
     import torch
 
-    from ..skelite import subfield_iterate, thin_blocks
+    from ..networks import subfield_iterate, thin_blocks
 
     t = torch.as_tensor(np.ascontiguousarray(mask), device=device).bool()
     states = []
@@ -59,7 +59,7 @@ def _run_subfield(net, mask, iterations, device, return_steps, guard, tick):
 def _run_paper(model, mask, iterations, device, return_steps, guard, tick, dense, precision):
     import torch
 
-    from ..skelite import guarded, sparse_iterate, thin_blocks
+    from ..networks import guarded, sparse_iterate, thin_blocks
 
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     if dense and dtype != torch.float32:
@@ -91,7 +91,7 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
     the dense differentiable loop instead of the band-sparse one;
     ``precision="bfloat16"`` (paper variant) runs the sparse path's products in bf16.
     """
-    from ..skelite import SubfieldNet
+    from ..networks import SubfieldNet
 
     precision = check_precision(precision)
     model = load_cached(mask.ndim, device, weights, variant)
@@ -135,7 +135,7 @@ def _soft(x: torch.Tensor, iterations, options) -> torch.Tensor:
     paper-variant network is asked for (``variant="paper"`` or its weights
     file): then the paper's dense loop.
     """
-    from ..skelite import SubfieldNet, binarize, soft_subfield_skeleton
+    from ..networks import SubfieldNet, binarize, soft_subfield_skeleton
 
     nd = x.ndim - 2
     weights = options.get("weights")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..api import skeletonize
-from ..skelite.weights import load_network, read_card, save_network
+from ..networks.weights import load_network, read_card, save_network
 from .data import DataConfig, make_masks
 from .evaluate import case_metrics, held_out_kwargs, small_check, validate
 

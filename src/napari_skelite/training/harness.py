@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..skelite.weights import read_card, save_network
+from ..networks.weights import read_card, save_network
 
 __all__ = ["Harness", "lr_at"]
 

@@ -17,8 +17,8 @@ import torch
 
 from ..device import resolve_device
 from ..ops import cross_erode
-from ..skelite.network import Skelite, SkeliteNet
-from ..skelite.weights import load_network, read_card
+from ..networks.network import Skelite, SkeliteNet
+from ..networks.weights import load_network, read_card
 from . import objectives
 from .data import DataConfig, make_dataset, random_crops, teacher_description
 from .evaluate import small_check, validate

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from ..losses import soft_cldice_loss
 from ..ops import cross_erode
-from ..skelite.guard import guarded
+from ..networks.guard import guarded
 from ..topology import simple_points
 
 __all__ = ["band_bce", "critical_points", "hole_points", "stray_points", "isolated_points", "refused_deletions",

@@ -1,4 +1,4 @@
-"""Training the ``subfield`` variant (:mod:`napari_skelite.skelite.subfield`) from raw windows.
+"""Training the ``subfield`` variant (:mod:`napari_skelite.networks.subfield`) from raw windows.
 
 Examples are candidates of the Boolean teacher's subfield passes: the
 neighbourhood code of the current state, the end bit marked at the
@@ -11,7 +11,7 @@ points that are not end points). Three sources fill each batch:
   simplicity and end points are invariant;
 - windows drawn from the whole window table at random densities;
 - hard windows: those the network got wrong in the last check of the window
-  table (:func:`~napari_skelite.skelite.subfield.window_table_errors`), with
+  table (:func:`~napari_skelite.networks.subfield.window_table_errors`), with
   their symmetric images.
 
 Training runs in rounds of ``checkpoint_every`` steps; each round ends with a
@@ -31,7 +31,7 @@ import torch
 
 from ..device import resolve_device
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
-from ..skelite.subfield import (
+from ..networks.subfield import (
     SubfieldNet,
     _border_codes,
     code_windows,

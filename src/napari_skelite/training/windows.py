@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..skelite.network import SkeliteNet
+from ..networks.network import SkeliteNet
 from .objectives import class_weights
 
 __all__ = ["sample_band_points", "gather_windows", "window_bce"]

@@ -68,7 +68,7 @@ def save_network(net, path, card: dict | None = None) -> None:
 
 
 def load_network(path=None, ndim: int = 2, device="cpu"):
-    """Load a :class:`~napari_skelite.skelite.SkeliteNet` or :class:`~napari_skelite.skelite.SubfieldNet` from ``path``.
+    """Load a :class:`~napari_skelite.networks.SkeliteNet` or :class:`~napari_skelite.networks.SubfieldNet` from ``path``.
 
     Parameters
     ----------
@@ -134,8 +134,8 @@ _MODELS: dict = {}
 
 
 def load_cached(ndim: int, device="cpu", weights=None, variant: str | None = None):
-    """The network ready to run: a :class:`~napari_skelite.skelite.Skelite` (paper variant) or a
-    :class:`~napari_skelite.skelite.SubfieldNet`, on ``device``, in eval mode.
+    """The network ready to run: a :class:`~napari_skelite.networks.Skelite` (paper variant) or a
+    :class:`~napari_skelite.networks.SubfieldNet`, on ``device``, in eval mode.
 
     ``weights`` is a path or a network (``None``: the shipped file of ``variant``).
     Files are cached by path, modification time and size, so a replaced file is

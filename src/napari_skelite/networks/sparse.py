@@ -82,7 +82,7 @@ def sparse_iterate(model: Skelite, x: torch.Tensor, iterations: int | None = Non
         ``None`` runs until the band is empty.
     guard : bool or callable
         Truthy: carry out only the deletions that keep the topology, exactly as
-        :func:`napari_skelite.skelite.guarded` after each step (evaluated on
+        :func:`napari_skelite.networks.guarded` after each step (evaluated on
         the band's proposals only).
     dtype : torch.dtype
         Precision of the matrix products (``torch.bfloat16`` is faster on
