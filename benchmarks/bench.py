@@ -186,7 +186,8 @@ def main(argv=None):
             e = betti_errors(res, mask)
             ratio_c = times[label] / times["classic"]
             ratio_b = times["boolean"] / times[label] if "boolean" in times else float("nan")
-            print(f"| {name} | {label} | {times[label]:.4f} | {ratio_c:.1f} | {ratio_b:.2f} | {mem.peak:.0f} | {iters} | {e[0]}/{e[1]} |",
+            print(f"| {name} | {label} | {times[label]:.4f} | {ratio_c:.1f} | {ratio_b:.2f} | {mem.peak:.0f} | {iters} "
+                  f"| {e[0]}/{e[1]} |",
                   flush=True)
         dense = times.get("skelite dense", float("nan")) / times["skelite"]
         summary.append(f"| {name} | {times['skelite'] / times['classic']:.1f} | {dense:.1f} | "
@@ -218,7 +219,7 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
     src = np.lib.format.open_memmap(tmp / "volume.npy", "w+", np.uint8, shape)
     t0 = time.perf_counter()
     with _PeakRSS() as mem, dask.config.set(scheduler="threads"):
-        n_curves = max(8, int(round(24 * (size / 256**3) ** (2 / 3))))  # about 256^3's density of vessels per area
+        n_curves = max(8, round(24 * (size / 256**3) ** (2 / 3)))  # about 256^3's density of vessels per area
         da.store(lazy_bezier_tree(shape, chunk, n_curves, (1.0, 6.0), seed=5).astype(np.uint8), src, lock=False)
     src.flush()
     print(f"generated in {time.perf_counter() - t0:.0f} s, peak RSS {mem.peak:.0f} MiB, "
@@ -234,7 +235,8 @@ def chunked_run(shape, chunk, methods, device="cpu", workdir=None):
             da.store(lazy, dst, lock=False)
         secs = time.perf_counter() - t0
         dst.flush()
-        pts = int(da.from_array(np.load(tmp / f"skeleton_{method}.npy", mmap_mode="r"), chunks=chunk).astype(bool).sum().compute())
+        stored = np.load(tmp / f"skeleton_{method}.npy", mmap_mode="r")
+        pts = int(da.from_array(stored, chunks=chunk).astype(bool).sum().compute())
         print(f"| {method} | {secs:.0f} | {mem.peak:.0f} | {mem.peak_anon:.0f} | {size / 2**20:.0f} | {pts} | "
               f"{int(np.prod(lazy.numblocks))} |",
               flush=True)

@@ -45,7 +45,7 @@ def make_input(path: Path, shape, chunk: int, seed: int) -> tuple[float, int]:
     from napari_skelite.zarr_io import write_zarr
 
     size = int(np.prod(shape))
-    n_curves = max(8, int(round(24 * (size / 256**3) ** (2 / 3))))  # about 256^3's density of vessels per area
+    n_curves = max(8, round(24 * (size / 256**3) ** (2 / 3)))  # about 256^3's density of vessels per area
     lazy = lazy_bezier_tree(shape, chunk, n_curves, (1.0, 6.0), seed=seed).astype(np.uint8)
     t0 = time.perf_counter()
     write_zarr(path, lazy, spacing=(2.0, 0.5, 0.5), unit="micrometer", chunks=chunk, overwrite=True)

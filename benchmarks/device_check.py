@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cases import real_cases
 
 from napari_skelite import skeletonize
-from cases import real_cases
 from napari_skelite.device import synchronize
 from napari_skelite.methods.skelite import run as run_skelite
-from napari_skelite.synthetic import bezier_tree
 from napari_skelite.networks.weights import default_weights_path, load_network
+from napari_skelite.synthetic import bezier_tree
 
 METHODS = (("skelite", {}), ("skelite", {"guard": True}), ("boolean", {}), ("local", {}), ("morphological", {}))
 

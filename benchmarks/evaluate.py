@@ -11,8 +11,9 @@ import argparse
 import time
 from pathlib import Path
 
-from napari_skelite import skeletonize
 from cases import real_cases
+
+from napari_skelite import skeletonize
 from napari_skelite.metrics import betti_numbers, cldice
 from napari_skelite.synthetic import silhouette, text_mask
 from napari_skelite.training.data import DataConfig, make_masks
@@ -47,7 +48,8 @@ def main(argv=None):
     weights = {2: a.weights_2d, 3: a.weights_3d}
     variants = [("skelite", False), ("skelite", True), ("boolean", False), ("local", False), ("morphological", False),
                 ("classic", False)]
-    print("| case | b0/b1 | method | b0 err | b1 err | 2x2 share | clDice vs Boolean | size vs classic | coverage of classic | time (s) | targets |")
+    print("| case | b0/b1 | method | b0 err | b1 err | 2x2 share | clDice vs Boolean | size vs classic "
+          "| coverage of classic | time (s) | targets |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, (mask, ref) in cases(Path(a.shared)).items():
         b = betti_numbers(mask)
@@ -64,7 +66,8 @@ def main(argv=None):
             label = method + (" + guard" if guard else "")
             tgt = "yes" if meets_targets(m) else "no"
             print(f"| {name} | {b[0]}/{b[1]} | {label} | {m['b0_error']} | {m['b1_error']} | {m['thinness']:.4f} | "
-                  f"{cldice(skel, boolean):.4f} | {m['size_vs_classic']:.3f} | {m['coverage_classic']:.3f} | {secs:.3f} | {tgt} |")
+                  f"{cldice(skel, boolean):.4f} | {m['size_vs_classic']:.3f} | {m['coverage_classic']:.3f} "
+                  f"| {secs:.3f} | {tgt} |")
         if ref is not None:
             print(f"| {name} | | boolean vs published reference skeleton: clDice {cldice(boolean, ref, tolerance=0):.4f}, "
                   f"differing points {int(((boolean > 0) ^ ref).sum())} | | | | | | | | |")

@@ -32,10 +32,10 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cases import real_cases  # noqa: E402
-from scaling import median_time  # noqa: E402
+from cases import real_cases
+from scaling import median_time
 
-from napari_skelite import skeletonize  # noqa: E402
+from napari_skelite import skeletonize
 
 _PRODUCTS = {torch.addmm, torch.mm, torch.matmul, torch.nn.functional.conv2d, torch.conv2d}
 
@@ -84,6 +84,7 @@ def _cheapest_call(n=20000):
 
 def inputs(shared, small):
     import workloads
+
     from napari_skelite.synthetic import bezier_tree
 
     out = {name: mask for name, (mask, _) in real_cases(Path(shared)).items() if mask.ndim == 2}

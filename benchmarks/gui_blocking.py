@@ -90,7 +90,6 @@ def _watchdog(ticks, limit=0.15):
 
 def measure(fresh: bool, method: str, out_dir: Path, trace: bool = False) -> list[tuple[str, float, float]]:
     import napari
-    import numpy as np
     from qtpy.QtCore import QTimer
     from qtpy.QtWidgets import QApplication
 

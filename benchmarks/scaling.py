@@ -18,10 +18,9 @@ import statistics
 import time
 
 import numpy as np
-
 from load import BusyCore
 
-__all__ = ["objects_grid", "series", "exponent", "median_time", "main"]
+__all__ = ["exponent", "main", "median_time", "objects_grid", "series"]
 
 
 def objects_grid(side: int, ndim: int, radius: float) -> np.ndarray:

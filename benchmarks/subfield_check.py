@@ -35,7 +35,7 @@ from napari_skelite.training.data import DataConfig, make_masks, make_shapes
 from napari_skelite.training.evaluate import held_out_kwargs
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cases import real_cases  # noqa: E402
+from cases import real_cases
 
 
 class _Audit:
@@ -91,7 +91,8 @@ def main(argv=None):
                   f"{r['false_keep']} wrong keeps of {r['deletable']} deletable, threshold {r['threshold']:.4f} "
                   f"({time.perf_counter() - t0:.0f} s)")
     net = nets[3]
-    print("\n| volume | b0/b1/b2 | b0 err | b1 err | points in full 2x2x2 blocks (Boolean's) | size vs Boolean | windows judged | "
+    print("\n| volume | b0/b1/b2 | b0 err | b1 err | points in full 2x2x2 blocks (Boolean's) | size vs Boolean "
+          "| windows judged | "
           "wrong deletions | time (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     rows = []
@@ -106,7 +107,8 @@ def main(argv=None):
             rows.append(_volume_row(name, net, m))
     r = np.array(rows, dtype=float)
     print(f"\n{len(rows)} volumes: Betti errors {int(r[:, 0].sum())}/{int(r[:, 1].sum())}, points in full blocks "
-          f"{int(r[:, 2].sum())} (Boolean's skeletons: {int(r[:, 6].sum())}), size vs Boolean max {r[:, 3].max():.3f} mean {r[:, 3].mean():.3f}, "
+          f"{int(r[:, 2].sum())} (Boolean's skeletons: {int(r[:, 6].sum())}), "
+          f"size vs Boolean max {r[:, 3].max():.3f} mean {r[:, 3].mean():.3f}, "
           f"{int(r[:, 4].sum())} windows judged, {int(r[:, 5].sum())} wrong deletions")
     vessap = [m for name, (m, _) in real.items() if m.ndim == 3]
     if vessap:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["disk", "ball", "square", "cube", "many_labels", "blobs", "name", "build", "WORKLOADS"]
+__all__ = ["WORKLOADS", "ball", "blobs", "build", "cube", "disk", "many_labels", "name", "square"]
 
 
 def disk(side: int, radius: float | None = None) -> np.ndarray:

@@ -74,7 +74,8 @@ def shots(out: Path):
     viewer.layers["vessel tree 3D skeleton (skelite)"].visible = False
     settle()
     viewer.screenshot(str(out / "screenshot-graph.png"), canvas_only=False)
-    # 3D iterations: the slider starts on the final skeleton; one step back shows the state before the last iteration, what it removed in pink
+    # 3D iterations: the slider starts on the final skeleton; one step back shows the state before the
+    # last iteration, what it removed in pink
     w.keep_steps.setChecked(True)
     _choose(w, "boolean")
     w.run_btn.click()

@@ -22,7 +22,7 @@ from napari_skelite.synthetic import bezier_tree
 def make_data(n, seed, size=64):
     rng = np.random.default_rng(seed)
     masks, images = [], []
-    for i in range(n):
+    for _i in range(n):
         m = bezier_tree((size, size), int(rng.integers(3, 6)), (0.8, 2.0), seed=int(rng.integers(1 << 31)))
         img = ndimage.gaussian_filter(m.astype(float), 1.0)
         # faint stretches: the contrast drops along random blobs, as in real vessel images
@@ -54,7 +54,7 @@ def train(x, y, steps, cldice_weight, skeletonizer, seed=0, batch=8):
     opt = torch.optim.Adam(net.parameters(), 3e-3)
     cl = ClDiceLoss(skeletonizer, iterations=None if skeletonizer != "morphological" else 5)
     rng = np.random.default_rng(seed)
-    for step in range(steps):
+    for _step in range(steps):
         idx = torch.as_tensor(rng.integers(0, len(x), batch))
         p = net(x[idx])
         loss = dice_loss(p, y[idx])

@@ -124,7 +124,7 @@ def test_bad_iterations_are_refused(it):
 def test_missing_weights_name_the_file(tmp_path):
     m = np.zeros((6, 6), np.uint8)
     m[2:4, 2:4] = 1
-    with pytest.raises(FileNotFoundError, match="nothere.pt"):
+    with pytest.raises(FileNotFoundError, match=r"nothere\.pt"):
         skeletonize(m, "skelite", weights=tmp_path / "nothere.pt")
 
 

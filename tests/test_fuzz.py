@@ -19,7 +19,8 @@ def label_arrays(draw):
     elif dtype.kind == "c":
         elements = st.complex_numbers(max_magnitude=3, allow_nan=False, width=64)
     elif dtype.kind == "f":
-        elements = st.one_of(st.integers(0, 4).map(float), st.floats(-2, 5, width=32), st.just(float("nan")), st.just(float("inf")))
+        elements = st.one_of(st.integers(0, 4).map(float), st.floats(-2, 5, width=32), st.just(float("nan")),
+                             st.just(float("inf")))
     elif dtype.kind == "u":
         elements = st.one_of(st.integers(0, 4), st.just(int(np.iinfo(dtype).max)))
     else:

@@ -64,7 +64,7 @@ def test_a_truncated_3d_tiff_is_refused_not_read_as_its_first_plane(tmp_path, ki
     tifffile.imwrite(tmp_path / "v.tif", _volume(), **kind)
     data = (tmp_path / "v.tif").read_bytes()
     (tmp_path / "cut.tif").write_bytes(data[: int(len(data) * share)])
-    with pytest.raises(ValueError, match="cut.tif"):
+    with pytest.raises(ValueError, match=r"cut\.tif"):
         read_labels(tmp_path / "cut.tif")
 
 

@@ -118,4 +118,4 @@ def test_the_wheel_ships_the_weights_a_user_needs_and_no_training_checkpoints_or
     names = zipfile.ZipFile(tmp_path / build.build_wheel(str(tmp_path))).namelist()
     shipped = {p.name for p in (ROOT / "weights").glob("skelite_*") if p.suffix in (".pt", ".json")}
     assert shipped <= {Path(n).name for n in names if n.startswith("napari_skelite/weights/")}
-    assert not [n for n in names if n.endswith((".ckpt", ".log")) or "/training/" in n and "weights" in n]
+    assert not [n for n in names if n.endswith((".ckpt", ".log")) or ("/training/" in n and "weights" in n)]

@@ -6,8 +6,8 @@ import numpy as np
 from napari_skelite import skeletonize
 from napari_skelite.cli import main
 from napari_skelite.io import read_labels
-from napari_skelite.record import record_path, run_record, write_record
 from napari_skelite.networks.weights import default_weights_path, read_card
+from napari_skelite.record import record_path, run_record, write_record
 
 
 def _mask():

@@ -23,7 +23,7 @@ def _start_radii(dist, seed):
     from napari_skelite.synthetic import bezier_curves
 
     # no branching and no taper: every curve keeps the radius it starts with
-    pts, rad = bezier_curves((64, 64), 200, (0.5, 8.0), branching=0.0, taper=False, radius_dist=dist, seed=seed)
+    _pts, rad = bezier_curves((64, 64), 200, (0.5, 8.0), branching=0.0, taper=False, radius_dist=dist, seed=seed)
     return np.unique(rad)
 
 

@@ -8,8 +8,14 @@ from typing import Any
 import numpy as np
 
 from . import messages, methods
-from ._validate import (as_label_array, check_chunks, check_iterations, check_label_dtype, intensity_image_reason,
-                        output_dtype)
+from ._validate import (
+    as_label_array,
+    check_chunks,
+    check_iterations,
+    check_label_dtype,
+    intensity_image_reason,
+    output_dtype,
+)
 from .chunked import is_dask_array, keep_lost_objects, skeletonize_chunked
 from .device import torch_threads
 from .engine import skeletonize_array

@@ -98,7 +98,7 @@ def run_batch(a, skeletonize_file) -> int:
                     raise ValueError(f"its output {output} is also {seen[output]}'s; rename one of them.")
                 seen[output] = source
                 skeletonize_file(a, str(source), str(output), quiet=a.quiet)
-            except (Exception, MemoryError) as e:  # noqa: BLE001 - one bad input never stops the batch
+            except (Exception, MemoryError) as e:
                 failed.append(source)
                 bar.write(f"napari-skelite: error: {source}: {one_line(e)}")
             bar(k, len(sources))

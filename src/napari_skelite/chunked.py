@@ -47,7 +47,7 @@ from . import methods
 from ._validate import output_dtype
 from .engine import restore_erased_objects, skeletonize_array
 
-__all__ = ["ChunkSizeWarning", "is_dask_array", "keep_lost_objects", "max_depth", "halo_size", "skeletonize_chunked"]
+__all__ = ["ChunkSizeWarning", "halo_size", "is_dask_array", "keep_lost_objects", "max_depth", "skeletonize_chunked"]
 
 
 class ChunkSizeWarning(UserWarning):

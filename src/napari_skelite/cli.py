@@ -373,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--radius", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="tube radii of the generated data in px (default 1 8 in 2D, 1 5 in 3D)")
     t.add_argument("--radius-dist", choices=RADIUS_DISTS, default=None,
-                   help="how tube radii are drawn in that range (default uniform; log-uniform: as many thin tubes as thick; mixed: either, per curve)")
+                   help="how tube radii are drawn in that range (default uniform; log-uniform: as many thin tubes "
+                        "as thick; mixed: either, per curve)")
     t.add_argument("--curves", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
                    help="number of curves per generated image (default 3 10 in 2D, 2 6 in 3D)")
     t.add_argument("--downscale", type=float, default=None,

@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from ._validate import as_label_array, check_label_dtype
-from .api import warn_if_intensity_image, skeletonize
+from .api import skeletonize, warn_if_intensity_image
 from .chunked import is_dask_array
 from .methods import BASELINE, REFERENCE
 from .methods import get as method_record

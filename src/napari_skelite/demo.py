@@ -11,7 +11,7 @@ from .methods import get as method_record
 from .metrics import label_betti
 from .synthetic import bezier_tree
 
-__all__ = ["sample_2d", "sample_3d", "run_demo"]
+__all__ = ["run_demo", "sample_2d", "sample_3d"]
 
 
 def sample_2d() -> np.ndarray:

@@ -241,7 +241,7 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
                                     _expected_iterations(record, canvas, iterations, opts))
             skel_all, steps_all = run(canvas, iterations=iterations, device=dev, return_steps=return_steps, **kw)
             skel_all = restore_erased_objects(canvas, np.array(skel_all, bool), cut)
-            for i, place, inner in zip(group, places, inners):
+            for i, _place, inner in zip(group, places, inners):
                 out[boxes[i]][skel_all[inner]] = ids[i]
                 if return_steps:
                     states = [st[inner] for st in steps_all]

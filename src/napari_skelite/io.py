@@ -169,7 +169,7 @@ def read_labels(path) -> np.ndarray:
         arr, colour = _load(path, suffix)
     except MemoryError:
         raise
-    except Exception as e:  # noqa: BLE001 - every reader's own errors (EOFError, zlib.error, ...) mean the same
+    except Exception as e:
         raise ValueError(f"{path} could not be read as a {suffix} image ({type(e).__name__}: {e}); the file may be "
                          "empty, truncated or of another format. Save it again, or convert it to .tif or .npy.") from e
     if colour:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import methods
 
-__all__ = ["topology_changed", "topology_fix", "intensity_image"]
+__all__ = ["intensity_image", "topology_changed", "topology_fix"]
 
 _SURFACES = ("library", "cli", "widget")
 

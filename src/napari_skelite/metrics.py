@@ -9,14 +9,14 @@ from scipy import ndimage
 from ._validate import compact_ids
 
 __all__ = [
-    "betti_numbers",
     "betti_errors",
-    "label_betti",
+    "betti_numbers",
     "betti_per_label",
-    "thinness",
     "cldice",
     "coverage",
+    "label_betti",
     "measure",
+    "thinness",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["cross_erode", "box_dilate", "spatial_dims"]
+__all__ = ["box_dilate", "cross_erode", "spatial_dims"]
 
 
 def spatial_dims(x: torch.Tensor) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import methods
 from .networks.weights import default_weights_path, read_card
 
-__all__ = ["pruned_record", "run_record", "write_record", "record_path"]
+__all__ = ["pruned_record", "record_path", "run_record", "write_record"]
 
 
 def _weights_info(weights, variant, ndim: int) -> dict:

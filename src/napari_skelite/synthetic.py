@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["bezier_tree", "bezier_curves", "silhouette", "text_mask", "topology_shape", "RADIUS_DISTS"]
+__all__ = ["RADIUS_DISTS", "bezier_curves", "bezier_tree", "silhouette", "text_mask", "topology_shape"]
 
 
 def _bezier(ctrl: np.ndarray, n: int) -> np.ndarray:

@@ -111,7 +111,7 @@ def read_zarr(path, *, level: int | None = None) -> ZarrVolume:
 
     try:
         node = zarr.open(str(path), mode="r")
-    except Exception as e:  # noqa: BLE001 - zarr's own errors (missing metadata, bad JSON) mean the same
+    except Exception as e:
         raise ValueError(f"{path} could not be opened as Zarr ({type(e).__name__}: {e}); give the folder of an "
                          "OME-Zarr image or of a Zarr array.") from e
     if isinstance(node, zarr.Array):

@@ -91,7 +91,8 @@ def wait(qtbot, widget, timeout=60_000):
 
 def by_id(viewer, layer):
     """The layer of ``viewer`` with ``layer``'s stable id (never ``is``: plugins see proxies)."""
-    from napari_skelite._napari.layers import by_id as find, id_of
+    from napari_skelite._napari.layers import by_id as find
+    from napari_skelite._napari.layers import id_of
 
     return find(viewer.layers, id_of(layer))
 

@@ -12,10 +12,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("napari")
 
-from napari_skelite._napari import layers as L  # noqa: E402
-from napari_skelite._napari.widget import BAD_COLOR, SkeletonizeWidget  # noqa: E402
+from napari_skelite._napari import layers as L
+from napari_skelite._napari.widget import BAD_COLOR, SkeletonizeWidget
 
-from .conftest import labels, wait  # noqa: E402
+from .conftest import labels, wait
 
 pytestmark = pytest.mark.gui
 
@@ -38,7 +38,7 @@ def _compare(qtbot, w, methods=("boolean", "classic")):
 def test_the_plugin_menu_opens_the_widget_on_naparis_proxy_of_the_viewer(plugin_widget):
     from napari.utils._proxies import PublicOnlyProxy
 
-    viewer, w = plugin_widget(labels())
+    _viewer, w = plugin_widget(labels())
     assert isinstance(w, SkeletonizeWidget) and isinstance(w.viewer, PublicOnlyProxy)
     assert [w.layer_combo.itemText(i) for i in range(w.layer_combo.count())] == ["cells"]
 
@@ -130,7 +130,7 @@ def test_clicking_a_row_shows_that_methods_skeleton_alone_over_the_input(plugin_
 def test_the_table_marks_topology_errors_in_red(plugin_widget, qtbot):
     from napari_skelite.synthetic import bezier_tree
 
-    viewer, w = plugin_widget(bezier_tree((40, 40), 3, (1.0, 3.0), seed=0).astype(np.uint8))
+    _viewer, w = plugin_widget(bezier_tree((40, 40), 3, (1.0, 3.0), seed=0).astype(np.uint8))
     _compare(qtbot, w, ("boolean", "morphological"))
     t = w.compare_panel.table
     rows = {t.item(i, 0).text(): i for i in range(t.rowCount())}
@@ -176,7 +176,7 @@ def test_slow_prune_and_save_leave_the_gui_responsive(plugin_widget, qtbot, monk
 
     monkeypatch.setattr(graph, "prune", slowly(graph.prune))
     monkeypatch.setattr(io, "write_graph", slowly(io.write_graph))
-    viewer, w = plugin_widget(labels())
+    _viewer, w = plugin_widget(labels())
     _choose(w, "boolean")
     w.run_btn.click()
     wait(qtbot, w)
@@ -213,7 +213,7 @@ def test_a_4d_layer_gives_a_clear_error_in_the_status_line(plugin_widget, qtbot)
 
 
 def test_saving_the_skeleton_writes_the_file_and_its_record(plugin_widget, qtbot, tmp_path):
-    viewer, w = plugin_widget(labels(3).astype(np.int32), scale=(3.0, 0.5, 0.5), units=("um", "um", "um"))
+    _viewer, w = plugin_widget(labels(3).astype(np.int32), scale=(3.0, 0.5, 0.5), units=("um", "um", "um"))
     _choose(w, "boolean")
     w.run_btn.click()
     wait(qtbot, w)

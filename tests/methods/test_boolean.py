@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from napari_skelite.topology.thinning import thin
 from napari_skelite.metrics import betti_numbers, thinness
+from napari_skelite.topology.thinning import thin
 
 from ..conftest import ring, shell
 

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from napari_skelite import skeletonize
-from napari_skelite.metrics import betti_numbers
 from napari_skelite.methods.skelite import run
+from napari_skelite.metrics import betti_numbers
 
 masks2d = arrays(bool, st.tuples(st.integers(3, 16), st.integers(3, 16)), elements=st.booleans())
 masks3d = arrays(bool, st.tuples(st.integers(3, 8), st.integers(3, 8), st.integers(3, 8)), elements=st.booleans())
@@ -55,11 +55,11 @@ def test_steps_end_with_the_returned_skeleton(random_weights):
 
 
 def test_full_blocks_marks_exactly_the_points_of_2x2_blocks():
-    from napari_skelite.networks import full_blocks
     from napari_skelite.metrics import thinness
+    from napari_skelite.networks import full_blocks
 
     rng = np.random.default_rng(0)
-    for nd, shape in ((2, (12, 13)), (3, (6, 7, 5))):
+    for _nd, shape in ((2, (12, 13)), (3, (6, 7, 5))):
         m = rng.random(shape) < 0.6
         fb = full_blocks(torch.as_tensor(m)).numpy()
         assert fb.sum() / m.sum() == pytest.approx(thinness(m))

@@ -5,8 +5,8 @@ import torch
 
 from napari_skelite.cli import main
 from napari_skelite.networks.network import SkeliteNet
-from napari_skelite.training.calibrate import choose_offset, offset_of, with_offset
 from napari_skelite.networks.weights import load_network, read_card, save_network
+from napari_skelite.training.calibrate import choose_offset, offset_of, with_offset
 
 
 def test_an_offset_lowers_only_the_last_bias():

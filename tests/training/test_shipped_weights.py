@@ -4,9 +4,9 @@ import json
 import pytest
 import torch
 
+from napari_skelite.networks.weights import default_weights_path, load_network, read_card
 from napari_skelite.training.evaluate import small_check
 from napari_skelite.training.subfield import validate_subfield
-from napari_skelite.networks.weights import default_weights_path, load_network, read_card
 
 SHIPPED = [(2, None), (2, "subfield"), (3, None), (3, "paper")]
 

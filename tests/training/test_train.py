@@ -1,14 +1,13 @@
 import json
 
-import pytest
-
 import numpy as np
+import pytest
 import torch
 
 from napari_skelite.cli import main
+from napari_skelite.networks.weights import load_network
 from napari_skelite.training.data import DataConfig, make_sample, random_crops
 from napari_skelite.training.loop import teacher_forcing_batch
-from napari_skelite.networks.weights import load_network
 
 
 def test_samples_are_reproducible_from_their_seed():
@@ -131,7 +130,7 @@ def test_the_guard_loss_changes_the_unrolled_gradient(tmp_path):
     model = Skelite(2, outside=0.0)
     with torch.no_grad():
         model.net.body[-1].bias.fill_(5.0)  # delete nearly everything: the guard keeps a skeleton
-    sk, topo = _unrolled(model, m, 1.0)
+    _sk, topo = _unrolled(model, m, 1.0)
     assert topo > 0
     topo.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())

@@ -43,7 +43,7 @@ def _teacher_batch(ndim, seed=1):
 
 
 def test_sampling_takes_every_kept_point_and_weighs_deletions_by_their_inverse_rate():
-    x, band, target = _teacher_batch(2)
+    _x, band, target = _teacher_batch(2)
     index, weight = sample_band_points(band, target, (0.5, 0.25), np.random.default_rng(0))
     at = tuple(index[:, i] for i in range(index.shape[1]))
     assert torch.all(band[:, 0][at] == 1)
@@ -78,7 +78,7 @@ def test_sampled_window_bce_estimates_the_dense_band_bce_without_bias():
 
 
 def test_sampling_rates_outside_zero_to_one_are_refused():
-    x, band, target = _teacher_batch(2)
+    _x, band, target = _teacher_batch(2)
     with pytest.raises(ValueError, match="within"):
         sample_band_points(band, target, (0, 0.5), np.random.default_rng(0))
 

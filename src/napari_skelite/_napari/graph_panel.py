@@ -7,14 +7,23 @@ The graph, pruning and files are built in the session's jobs
 from __future__ import annotations
 
 import numpy as np
-from qtpy.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton
+from qtpy.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+)
 
 COLOUR_CHOICES = [("mean radius", "mean_radius"), ("length", "length"), ("tortuosity", "tortuosity"),
                   ("branch type", "branch_type"), ("label", "label")]
 
 
 def _hex(rgb) -> str:
-    return "#" + "".join(f"{int(round(255 * float(c))):02x}" for c in rgb[:3])
+    return "#" + "".join(f"{round(255 * float(c)):02x}" for c in rgb[:3])
 
 
 def legend_html(legend: dict) -> str:

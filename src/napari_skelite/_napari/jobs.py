@@ -103,7 +103,7 @@ class Runner:
         def target():
             try:
                 out = work(job, report)
-            except BaseException as e:  # noqa: BLE001 - handed to `failed` on the owner's thread
+            except BaseException as e:
                 post(lambda err=e: failed(err))
             else:
                 post(lambda: done(out))

@@ -262,7 +262,7 @@ class Session:
                 return failed(Cancelled())
             try:
                 pieces = done(out)
-            except Exception as e:  # noqa: BLE001 - shown to the user, never a crash of napari
+            except Exception as e:
                 _log.exception("napari-skelite could not show a result")
                 self._on_error(job, e)
                 return
@@ -300,7 +300,7 @@ class Session:
                 next(pieces)
             except StopIteration:
                 pass
-            except Exception as e:  # noqa: BLE001 - shown to the user, never a crash of napari
+            except Exception as e:
                 _log.exception("napari-skelite could not show a result")
                 self._on_error(job, e)
             else:

@@ -95,7 +95,7 @@ def preload_torch_libraries() -> bool:
             dlopen.restype, dlopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_int]
             paths = [os.path.join(lib, n) for n in ("libtorch_cpu.so", "libtorch.so")]
             handles = [dlopen(p.encode(), os.RTLD_NOW | os.RTLD_LOCAL) for p in paths if os.path.exists(p)]
-        except Exception:  # noqa: BLE001 - only ever saves time
+        except Exception:
             _log.debug("napari-skelite could not preload torch's libraries", exc_info=True)
             return False
         if handles and all(handles):
@@ -195,7 +195,7 @@ class WarmUp(threading.Thread):
             gc_pauses.freeze()
         except Stopped:
             pass
-        except Exception:  # noqa: BLE001 - a failed warm-up costs only time
+        except Exception:
             _log.debug("napari-skelite warm-up failed", exc_info=True)
         finally:
             with _lock:

@@ -224,6 +224,6 @@ class SkeletonizeWidget(QWidget):
         if path:
             self.session.save_skeleton(path)
 
-    def closeEvent(self, event):  # noqa: N802 (Qt name)
+    def closeEvent(self, event):
         self.session.close()
         super().closeEvent(event)

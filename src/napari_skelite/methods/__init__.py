@@ -26,4 +26,7 @@ from ._registry import (
     unregister,
 )
 
-__all__ = ["BASELINE", "DEFAULT", "REFERENCE", "Method", "Option", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
+__all__ = [
+    "BASELINE", "DEFAULT", "REFERENCE", "Method", "Option", "count_iterations", "get", "methods", "names",
+    "register", "thinning_halo", "unregister",
+]

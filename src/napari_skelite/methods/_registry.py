@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Method", "Option", "register", "unregister", "get", "names", "methods", "thinning_halo", "count_iterations"]
+__all__ = ["Method", "Option", "count_iterations", "get", "methods", "names", "register", "thinning_halo", "unregister"]
 
 
 def count_iterations(iterations: int | None, needed: int | None) -> int | None:

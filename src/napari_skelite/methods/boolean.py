@@ -11,7 +11,7 @@ from ._torch import thin_numpy
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["run", "METHOD"]
+__all__ = ["METHOD", "run"]
 
 
 def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, tick=None):

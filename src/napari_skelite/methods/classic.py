@@ -7,7 +7,7 @@ import numpy as np
 
 from ._registry import Method, register
 
-__all__ = ["run", "METHOD"]
+__all__ = ["METHOD", "run"]
 
 
 #: crops from this size on run in a helper thread while ``tick`` is polled, so Cancel acts during the call
@@ -48,7 +48,7 @@ def _polled(func, arg, tick):
     def work():
         try:
             out["value"] = func(arg)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as e:
             out["error"] = e
 
     thread = threading.Thread(target=work, name="napari-skelite classic", daemon=True)

@@ -34,7 +34,7 @@ size; held-out synthetic volumes 1.1-1.3x).
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,7 +45,7 @@ from ._torch import thin_numpy
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["local_thin", "step", "run", "PASSES", "METHOD"]
+__all__ = ["METHOD", "PASSES", "local_thin", "run", "step"]
 
 #: per dimension: (depth layers, order) of the passes of every iteration; layer "a"
 #: is depth 2k-1 (outer), "b" depth 2k; "fwd"/"bwd"/"cfwd" are raster orders (see ``_earlier``)
@@ -77,7 +77,7 @@ def _earlier(ndim: int, order: str) -> int:
     return bits
 
 
-@lru_cache(maxsize=None)
+@cache
 def _byte_counts():
     import torch
 
@@ -98,7 +98,7 @@ def _deletable(codes: torch.Tensor, p_codes: torch.Tensor, ndim: int, order: str
     return is_p_simple(codes, earlier, ndim) & (_popcount(codes & ~earlier) >= 2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table_2d(order: str, device: str) -> torch.Tensor:
     """The 2D rule for every (object code, candidate code) pair: 65,536 entries."""
     import torch

@@ -15,7 +15,7 @@ from ._registry import Method, count_iterations, register
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["soft_skeleton", "run", "METHOD"]
+__all__ = ["METHOD", "run", "soft_skeleton"]
 
 
 def _open(x):

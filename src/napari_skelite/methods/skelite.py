@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 #: the network variants (``napari_skelite.networks.VARIANTS``, named here without importing torch)
 VARIANTS = ("paper", "subfield")
 
-__all__ = ["run", "variant_of", "METHOD"]
+__all__ = ["METHOD", "run", "variant_of"]
 
 
 def load_cached(*args):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import torch
 
 from ..topology import Grid, neighbour_offsets
 from ..topology.thinning import thin
 
-__all__ = ["guarded", "thin_blocks", "full_blocks"]
+__all__ = ["full_blocks", "guarded", "thin_blocks"]
 
 
 def guarded(s_before: torch.Tensor, s_after: torch.Tensor) -> torch.Tensor:
@@ -26,7 +26,7 @@ def guarded(s_before: torch.Tensor, s_after: torch.Tensor) -> torch.Tensor:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _block_masks(ndim: int) -> tuple[int, ...]:
     """Per 2x2(x2) block that contains the centre: the bits of its other points in a neighbourhood code."""
     offs = neighbour_offsets(ndim)

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..ops import cross_erode
 
-__all__ = ["SkeliteNet", "Skelite", "binarize"]
+__all__ = ["Skelite", "SkeliteNet", "binarize"]
 
 
 class SkeliteNet(nn.Module):

@@ -22,8 +22,8 @@ from __future__ import annotations
 import torch
 
 from ..topology import Grid
-from ..topology.grid import gather, near
 from ..topology.depth import depth_order
+from ..topology.grid import gather, near
 from ..topology.thinning import thin_at
 from .network import Skelite
 

@@ -42,14 +42,14 @@ from ..topology.grid import gather, near, neighbour_offsets
 from ..topology.thinning import subfield_passes
 
 __all__ = [
+    "ARCHITECTURE",
     "SubfieldNet",
+    "code_windows",
+    "soft_subfield_skeleton",
     "subfield_iterate",
     "subfield_thin",
-    "soft_subfield_skeleton",
     "teacher_passes",
-    "code_windows",
     "window_table_errors",
-    "ARCHITECTURE",
 ]
 
 #: the architecture name stored in weights files of this variant
@@ -142,7 +142,7 @@ class SubfieldNet(nn.Module):
             out = [self.window_logits(code_windows(codes[i:i + block], self.ndim), end[i:i + block])
                    for i in range(0, len(codes), block)]
             return torch.cat(out) if out else torch.zeros(0, device=codes.device)
-        w1, b1, we, w2, b2, w3, b3 = self._flat_weights()
+        w1, _b1, we, w2, b2, w3, b3 = self._flat_weights()
         low = len(neighbour_offsets(self.ndim)) // 2
         tables = self._half_tables(codes.device)
         out = torch.empty(len(codes), dtype=w1.dtype, device=codes.device)

@@ -10,7 +10,10 @@ import torch
 from .network import Skelite, SkeliteNet
 from .subfield import SubfieldNet
 
-__all__ = ["DEFAULT_VARIANT", "VARIANTS", "default_weights_path", "load_network", "load_cached", "save_network", "read_card", "FORMAT", "FORMAT_VERSION"]
+__all__ = [
+    "DEFAULT_VARIANT", "FORMAT", "FORMAT_VERSION", "VARIANTS", "default_weights_path", "load_cached", "load_network",
+    "read_card", "save_network",
+]
 
 FORMAT = "napari-skelite-weights"
 FORMAT_VERSION = 1

@@ -12,12 +12,12 @@ from .simple import (
 
 __all__ = [
     "Grid",
-    "neighbour_offsets",
     "SimplePointTable",
     "build_full_table",
     "full_table_path",
     "is_p_simple",
     "is_simple",
+    "neighbour_offsets",
     "simple_point_lut",
     "simple_points",
 ]

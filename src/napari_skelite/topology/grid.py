@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import itertools
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 
 import numpy as np
 import torch
 
-__all__ = ["Grid", "neighbour_offsets", "gather", "near"]
+__all__ = ["Grid", "gather", "near", "neighbour_offsets"]
 
 
 #: Index arrays up to this size are gathered with ``torch.take`` (one call), larger ones by ``index_select``
@@ -31,7 +31,7 @@ def near(points: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     """``(len(points), len(offsets))`` flat positions ``points[i] + offsets[j]``."""
     return points.unsqueeze(1) + offsets
 
-@lru_cache(maxsize=None)
+@cache
 def neighbour_offsets(ndim: int) -> tuple[tuple[int, ...], ...]:
     """Offsets of the 8 (2D) or 26 (3D) neighbours, in lexicographic order.
 

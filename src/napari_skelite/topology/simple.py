@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +26,17 @@ import numpy as np
 from .grid import Grid, gather, neighbour_offsets
 
 __all__ = [
-    "simple_point_lut",
-    "simple_points",
-    "is_simple",
-    "is_p_simple",
     "SimplePointTable",
     "build_full_table",
     "full_table_path",
+    "is_p_simple",
+    "is_simple",
+    "simple_point_lut",
+    "simple_points",
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cube_masks(ndim: int):
     """Bit masks of the full 3x3(x3) cube (raster order, centre included) that the flood fills use.
 
@@ -117,7 +117,7 @@ def _t_background_one(x, ndim: int):
     return (yf != 0) & ((_grow(yf & (-yf), y, ndim, box=False) & yf) == yf)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _p_simple_tables(ndim: int):
     """Per neighbour: the neighbours of the centre adjacent to it; per face neighbour: its unit squares."""
     offs = np.array(neighbour_offsets(ndim))
@@ -176,7 +176,7 @@ def is_p_simple(codes, p_codes, ndim: int):
     return ok
 
 
-@lru_cache(maxsize=None)
+@cache
 def _p_simple_arrays(ndim: int, device):
     """:func:`_p_simple_tables` as tensors: neighbour bits, their common masks, face bits, square corners."""
     import torch

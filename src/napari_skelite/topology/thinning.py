@@ -23,7 +23,7 @@ from .grid import Grid, gather, near
 from .iterate import iteration_numbers
 from .simple import is_simple, simple_point_lut
 
-__all__ = ["thin", "thin_at", "subfield_passes", "Pass"]
+__all__ = ["Pass", "subfield_passes", "thin", "thin_at"]
 
 
 def thin(

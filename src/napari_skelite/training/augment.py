@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["flip_rotate", "boundary_noise", "downscale"]
+__all__ = ["boundary_noise", "downscale", "flip_rotate"]
 
 
 def flip_rotate(mask: np.ndarray, rng) -> np.ndarray:
@@ -26,7 +26,7 @@ def boundary_noise(mask: np.ndarray, rng, p: float = 0.05) -> np.ndarray:
     m[inner & (rng.random(mask.shape) < p)] = False
     m[outer & (rng.random(mask.shape) < p)] = True
     # drop specks of 1-2 pixels that the noise created
-    lab, n = ndimage.label(m, np.ones((3,) * m.ndim))
+    lab, _n = ndimage.label(m, np.ones((3,) * m.ndim))
     sizes = np.bincount(lab.ravel())
     small = np.flatnonzero(sizes < 3)
     m[np.isin(lab, small[small > 0])] = False

@@ -21,7 +21,7 @@ from ..networks.weights import load_network, read_card, save_network
 from .data import DataConfig, make_masks
 from .evaluate import case_metrics, held_out_kwargs, small_check, validate
 
-__all__ = ["calibrate", "with_offset", "offset_of", "calibration_table", "choose_offset", "OFFSETS", "THIN_COST"]
+__all__ = ["OFFSETS", "THIN_COST", "calibrate", "calibration_table", "choose_offset", "offset_of", "with_offset"]
 
 #: offsets tried by default (logit units)
 OFFSETS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)

@@ -9,12 +9,21 @@ import numpy as np
 import torch
 
 from ..methods import local
-from ..synthetic import check_radius_dist, bezier_curves, render_tubes
+from ..synthetic import bezier_curves, check_radius_dist, render_tubes
 from ..topology.thinning import thin
 from .augment import boundary_noise, downscale, flip_rotate
 
-__all__ = ["DataConfig", "TEACHERS", "SHAPES", "teacher_description", "make_sample", "make_masks", "make_shapes",
-           "make_dataset", "random_crops"]
+__all__ = [
+    "SHAPES",
+    "TEACHERS",
+    "DataConfig",
+    "make_dataset",
+    "make_masks",
+    "make_sample",
+    "make_shapes",
+    "random_crops",
+    "teacher_description",
+]
 
 TEACHERS = ("local", "directional")
 
@@ -54,7 +63,8 @@ class DataConfig:
 
     @classmethod
     def for_dim(cls, ndim: int, **kw):
-        base = dict(size=128, crop=64, radius=(1.0, 8.0)) if ndim == 2 else dict(size=64, crop=32, radius=(1.0, 5.0), n_curves=(2, 6))
+        base = (dict(size=128, crop=64, radius=(1.0, 8.0)) if ndim == 2
+                else dict(size=64, crop=32, radius=(1.0, 5.0), n_curves=(2, 6)))
         base.update(kw)
         return cls(ndim=ndim, **base)
 

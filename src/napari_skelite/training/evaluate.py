@@ -13,7 +13,7 @@ from ..api import skeletonize
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
 from .data import DataConfig, make_masks
 
-__all__ = ["validate", "case_metrics", "meets_targets", "small_check", "held_out_kwargs"]
+__all__ = ["case_metrics", "held_out_kwargs", "meets_targets", "small_check", "validate"]
 
 
 def held_out_kwargs(ndim: int) -> dict:

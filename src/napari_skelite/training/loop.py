@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from ..device import resolve_device
-from ..ops import cross_erode
 from ..networks.network import Skelite, SkeliteNet
 from ..networks.weights import load_network, read_card
+from ..ops import cross_erode
 from . import objectives
 from .data import DataConfig, make_dataset, random_crops, teacher_description
 from .evaluate import small_check, validate

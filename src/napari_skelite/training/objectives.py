@@ -5,12 +5,24 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import soft_cldice_loss
-from ..ops import cross_erode
 from ..networks.guard import guarded
+from ..ops import cross_erode
 from ..topology import simple_points
 
-__all__ = ["band_bce", "critical_points", "hole_points", "stray_points", "isolated_points", "refused_deletions",
-           "guard_loss", "stray_loss", "thinness_loss", "soft_cldice", "skeleton_bce", "distance_loss"]
+__all__ = [
+    "band_bce",
+    "critical_points",
+    "distance_loss",
+    "guard_loss",
+    "hole_points",
+    "isolated_points",
+    "refused_deletions",
+    "skeleton_bce",
+    "soft_cldice",
+    "stray_loss",
+    "stray_points",
+    "thinness_loss",
+]
 
 
 def class_weights(region, positive, positive_weight: float, balance: bool):

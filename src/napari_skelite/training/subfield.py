@@ -47,8 +47,14 @@ from .data import DataConfig, make_masks, make_shapes
 from .evaluate import held_out_kwargs
 from .harness import Harness
 
-__all__ = ["window_dataset", "table_windows", "train_subfield", "window_errors", "validate_subfield",
-           "THRESHOLD_MARGIN"]
+__all__ = [
+    "THRESHOLD_MARGIN",
+    "table_windows",
+    "train_subfield",
+    "validate_subfield",
+    "window_dataset",
+    "window_errors",
+]
 
 #: the calibrated threshold sits this far above the largest logit of a non-deletable window
 THRESHOLD_MARGIN = 0.05
@@ -247,7 +253,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
         "teacher": "Boolean thinning (methods.boolean): delete exactly the simple points that are not end points",
         "data": "make_shapes: tubes, blobs, plates, thin shells, speckle (in turn), with boundary noise; "
                 "plus random windows of the whole table and the hard windows of each round's table check",
-        "training_windows": int(len(data[0])), "per_class_per_image": per_class, "width": net.width,
+        "training_windows": len(data[0]), "per_class_per_image": per_class, "width": net.width,
         "threshold": float(net.threshold),
         "window_table_at_zero": at_zero,
         "window_table": shipped,

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from ..networks.network import SkeliteNet
 from .objectives import class_weights
 
-__all__ = ["sample_band_points", "gather_windows", "window_bce"]
+__all__ = ["gather_windows", "sample_band_points", "window_bce"]
 
 
 def sample_band_points(band, target_delete, rates, rng: np.random.Generator):
