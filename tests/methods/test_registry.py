@@ -33,9 +33,11 @@ def test_a_registered_method_is_a_cli_choice(toy_method):
     assert args.method == "toyerode"
 
 
-def test_a_registered_method_gets_a_row_in_the_comparison_table(toy_method):
+def test_a_registered_method_gets_a_row_in_the_comparison_table_with_its_option(toy_method):
     rows = compare_methods(_blob(), ["toyerode", "boolean"])
     assert [r["method"] for r in rows] == ["toyerode", "boolean"] and "error" not in rows[0]
+    twice = compare_methods(_blob(), ["toyerode"], times=2)
+    assert twice[0]["pixels"] == (skeletonize(_blob(), "toyerode", times=2) > 0).sum() < rows[0]["pixels"]
 
 
 def test_a_registered_method_gets_its_own_chunked_halo_and_chunked_equals_whole(toy_method):
