@@ -7,30 +7,14 @@ training command from its model card) and :func:`write_record` stores them as
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import methods
-from .networks.weights import default_weights_path, read_card
 
 __all__ = ["pruned_record", "record_path", "run_record", "write_record"]
-
-
-def _weights_info(weights, variant, ndim: int) -> dict:
-    path = Path(weights) if weights is not None else default_weights_path(ndim, variant)
-    info = {"path": str(path.resolve()), "shipped": weights is None}
-    if path.is_file():
-        info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-        try:
-            card = read_card(path)
-            info["variant"] = card.get("variant", "paper")
-            info["training_command"] = card.get("command")
-        except (OSError, ValueError):
-            pass  # the skeleton was made from it, so it loaded; the card is only a courtesy
-    return info
 
 
 def _option_value(value):
@@ -94,12 +78,8 @@ def run_record(
                   "scale": None if scale is None else [float(s) for s in scale]},
         "skeleton_points": skeleton_points,
     }
-    if "weights" in record.options:
-        w = (options or {}).get("weights")
-        if w is None or isinstance(w, (str, Path)):
-            rec["weights"] = _weights_info(w, (options or {}).get("variant"), ndim)
-        else:  # a network object given in Python: no file to name
-            rec["weights"] = {"path": None, "shipped": False, "object": type(w).__name__}
+    if record.provenance is not None:
+        rec.update(record.provenance(record.resolve(options or {}), ndim))
     return rec
 
 

@@ -148,6 +148,9 @@ class Method:
     topology_switch : str, optional
         The name of a bool option that, set, makes the method keep the topology
         exactly (what a warning tells a user to turn on).
+    provenance : callable, optional
+        ``provenance(options, ndim) -> dict``: what else a result depends on
+        (files and their checksums), added to its run record.
     """
 
     name: str
@@ -163,6 +166,7 @@ class Method:
     uses_torch: bool = True
     iterations_for: Callable[[int, int, Mapping], int] = _two_layers_per_iteration
     topology_switch: str | None = None
+    provenance: Callable[[Mapping, int], dict] | None = None
     params: tuple = field(default=(), init=False, repr=False)
 
     def __post_init__(self):

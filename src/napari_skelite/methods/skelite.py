@@ -128,6 +128,28 @@ def _keeps_topology(options, ndim: int) -> bool:
     return bool(getattr(net, "certified", False))
 
 
+def _provenance(options, ndim: int) -> dict:
+    """The weights file a run used: path, checksum, variant and training command (a network object: its type)."""
+    import hashlib
+
+    from ..networks.weights import default_weights_path, read_card
+
+    weights = options["weights"]
+    if weights is not None and not isinstance(weights, (str, Path)):  # a network object given in Python
+        return {"weights": {"path": None, "shipped": False, "object": type(weights).__name__}}
+    path = Path(weights) if weights is not None else default_weights_path(ndim, options["variant"])
+    info = {"path": str(path.resolve()), "shipped": weights is None}
+    if path.is_file():
+        info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            card = read_card(path)
+            info["variant"] = card.get("variant", "paper")
+            info["training_command"] = card.get("command")
+        except (OSError, ValueError):
+            pass  # the skeleton was made from it, so it loaded; the card is only a courtesy
+    return {"weights": info}
+
+
 def _soft(x: torch.Tensor, iterations, options) -> torch.Tensor:
     """A differentiable Skelite skeleton of the batch ``x`` (binarised straight-through).
 
@@ -172,4 +194,5 @@ METHOD = register(Method(
     keeps_topology=_keeps_topology,
     soft_skeleton=_soft,
     topology_switch="guard",
+    provenance=_provenance,
 ))
