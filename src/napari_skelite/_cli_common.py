@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import messages
 
-__all__ = ["finish", "one_line", "report_warnings"]
+__all__ = ["finish", "one_line", "report_warnings", "write_result"]
 
 
 def finish(a, source, out, options, *, shape, spacing, points: int, extra: dict | None = None) -> str:
@@ -47,3 +47,23 @@ def report_warnings(caught, a, options, source) -> None:
 def one_line(error: BaseException) -> str:
     """An error's message on one line."""
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def write_result(a, output, skel, mask, spacing, unit, graph_out: bool):
+    """Prune ``skel`` (with --prune) and write it as a label file or a graph; returns ``(path, points)``."""
+    import numpy as np
+
+    from .io import write_graph, write_labels
+
+    if a.prune:
+        from .graph import prune
+
+        before = int((skel > 0).sum())
+        skel = prune(skel, a.prune, spacing=spacing)
+        print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
+              f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
+    if graph_out:
+        out = write_graph(output, skel, spacing=spacing, mask=np.asarray(mask), overwrite=a.overwrite)
+    else:
+        out = write_labels(output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
+    return out, int((skel > 0).sum())

@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from . import methods
-from ._cli_common import finish, one_line, report_warnings
+from ._cli_common import finish, one_line, report_warnings, write_result
 from .synthetic import RADIUS_DISTS
 
 __all__ = ["main"]
@@ -135,8 +135,6 @@ def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, qui
         check_output,
         read_labels,
         read_spacing,
-        write_graph,
-        write_labels,
     )
     from .progress import Bar, progress_enabled
 
@@ -156,18 +154,7 @@ def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, qui
         warnings.simplefilter("always", ChunkSizeWarning)
         skel = skeletonize(mask, a.method, a.iterations, a.device, chunks=a.chunks, callback=bar, **options)
     report_warnings(caught, a, options, source)
-    if a.prune:
-        from .graph import prune
-
-        before = int((skel > 0).sum())
-        skel = prune(skel, a.prune, spacing=spacing)
-        print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
-              f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
-    if graph_out:
-        out = write_graph(output, skel, spacing=spacing, mask=mask, overwrite=a.overwrite)
-    else:
-        out = write_labels(output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
-    n = int((skel > 0).sum())
+    out, n = write_result(a, output, skel, mask, spacing, unit, graph_out)
     return finish(a, source, out, options, shape=mask.shape, spacing=spacing, points=n)
 
 

@@ -10,7 +10,6 @@ need the whole skeleton, so it is gathered in memory for them.
 """
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
@@ -135,21 +134,11 @@ def _write_zarr(a, output, skel, volume, spacing, unit, client, show, name):
 
 def _write_file(a, output, skel, data, spacing, unit, client, graph_out):
     """Gather ``skel`` in memory and write it as a label file or graph (pruned first with --prune)."""
-    from .io import check_label_output, write_graph, write_labels
+    from ._cli_common import write_result
+    from .io import check_label_output
 
     gather = (lambda x: client.compute(x).result()) if client is not None else (lambda x: x.compute())
     skel = np.asarray(gather(skel))
     if not graph_out and skel.size:
         check_label_output(output, skel.ndim, skel.max())
-    if a.prune:
-        from .graph import prune
-
-        before = int((skel > 0).sum())
-        skel = prune(skel, a.prune, spacing=spacing)
-        print(f"napari-skelite: pruned end branches shorter than {a.prune:g} and specks: "
-              f"{before - int((skel > 0).sum())} points removed", file=sys.stderr)
-    if graph_out:
-        out = write_graph(output, skel, spacing=spacing, mask=np.asarray(gather(data)), overwrite=a.overwrite)
-    else:
-        out = write_labels(output, skel, overwrite=a.overwrite, spacing=spacing, unit=unit)
-    return out, int((skel > 0).sum())
+    return write_result(a, output, skel, gather(data) if graph_out else None, spacing, unit, graph_out)
