@@ -99,7 +99,7 @@ def by_id(viewer, layer):
 
 @pytest.fixture
 def shipped_random_weights(random_weights, tmp_path, monkeypatch):
-    """Make seeded random test weights the default ones for this test (the real network is retrained elsewhere)."""
+    """Make seeded random test weights the default ones for this test (widget tests do not depend on the shipped networks)."""
     import shutil
 
     for nd, p in random_weights.items():
@@ -108,9 +108,8 @@ def shipped_random_weights(random_weights, tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def skeletonize_then_wait(monkeypatch):
-    """skeletonize that returns only when the test sets the returned event (its result is made before)."""
+def _gated_skeletonize(monkeypatch, *, run_first: bool):
+    """Replace the controller's skeletonize by one that waits for the returned event, after or before running."""
     import threading
 
     import napari_skelite._napari.controller as api
@@ -118,28 +117,22 @@ def skeletonize_then_wait(monkeypatch):
     gate = threading.Event()
     real = api.skeletonize
 
-    def slow(*a, **k):
-        out = real(*a, **k)
+    def gated(*a, **k):
+        out = real(*a, **k) if run_first else None
         assert gate.wait(30)
-        return out
+        return out if run_first else real(*a, **k)
 
-    monkeypatch.setattr(api, "skeletonize", slow)
+    monkeypatch.setattr(api, "skeletonize", gated)
     return gate
+
+
+@pytest.fixture
+def skeletonize_then_wait(monkeypatch):
+    """skeletonize that returns only when the test sets the returned event (its result is made before)."""
+    return _gated_skeletonize(monkeypatch, run_first=True)
 
 
 @pytest.fixture
 def blocked_skeletonize(monkeypatch):
     """skeletonize that waits until the test sets the returned event."""
-    import threading
-
-    import napari_skelite._napari.controller as api
-
-    gate = threading.Event()
-    real = api.skeletonize
-
-    def slow(*a, **k):
-        assert gate.wait(30)
-        return real(*a, **k)
-
-    monkeypatch.setattr(api, "skeletonize", slow)
-    return gate
+    return _gated_skeletonize(monkeypatch, run_first=False)
