@@ -136,3 +136,31 @@ def test_the_guard_loss_changes_the_unrolled_gradient(tmp_path):
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
     _, none = _unrolled(model, m, 0.0)
     assert none == 0
+
+
+def test_a_training_config_file_sets_the_options_the_command_line_does_not(tmp_path):
+    import json
+
+    from napari_skelite.cli import main
+    from napari_skelite.networks.weights import read_card
+
+    conf = tmp_path / "recipe.json"
+    conf.write_text(json.dumps({"dim": 2, "variant": "subfield", "steps": 20, "batch": 64, "samples": 5,
+                                "val_samples": 2, "checkpoint_every": 10, "per_class": 100, "width": 8,
+                                "seed": 3}))
+    out = tmp_path / "w.pt"
+    assert main(["train", "--config", str(conf), "--seed", "4", "--out", str(out)]) == 0
+    config = read_card(out)["config"]
+    assert (config["steps"], config["variant"], config["data"]["width"]) == (20, "subfield", 8)
+    assert config["seed"] == 4  # the command line wins
+
+
+def test_an_unknown_option_in_a_training_config_file_is_refused_with_the_known_ones(tmp_path, capsys):
+    import json
+
+    from napari_skelite.cli import main
+
+    conf = tmp_path / "recipe.json"
+    conf.write_text(json.dumps({"dim": 2, "stpes": 20}))
+    assert main(["train", "--config", str(conf)]) == 2
+    assert "unknown option 'stpes'" in capsys.readouterr().err
