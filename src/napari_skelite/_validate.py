@@ -1,4 +1,9 @@
-"""Every check on raw user input lives here; internals assume valid input."""
+"""Checks of array input (labels, dtypes, spacing, chunks, options) and label-array helpers.
+
+File checks (formats, output paths) live in :mod:`napari_skelite.io`, option
+values in the method records (:class:`napari_skelite.methods.Option`);
+internals assume valid input.
+"""
 from __future__ import annotations
 
 import numpy as np

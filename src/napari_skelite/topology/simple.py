@@ -143,7 +143,7 @@ def is_p_simple(codes, p_codes, ndim: int):
     and ``y``, and every face-adjacent candidate ``y`` spans a unit square
     ``{x, y, z, t}`` with two background points ``z, t``. Checked here
     against the definition: exhaustively in 2D and on random configurations
-    in 3D (``tests/test_topology.py``).
+    in 3D (``tests/topology/test_topology.py``).
 
     Parameters
     ----------
