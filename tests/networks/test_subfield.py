@@ -186,3 +186,21 @@ def test_the_paper_variant_stays_selectable_in_3d():
     a = skeletonize(mask, "skelite", device="cpu", variant="paper")
     b = skeletonize(mask, "skelite", device="cpu", weights=default_weights_path(3, "paper"))
     assert np.array_equal(a, b)
+
+
+def test_runs_in_several_threads_share_one_decision_table_and_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    torch.manual_seed(5)
+    net = SubfieldNet(3, width=16).eval()
+    masks = [torch.as_tensor(shell(13 + i % 3, 5, 2)) for i in range(8)]
+    alone = [subfield_thin(_fresh_copy(net), m) for m in masks]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda m: subfield_thin(net, m), masks))
+    assert all(torch.equal(a, b) for a, b in zip(alone, together))
+
+
+def _fresh_copy(net):
+    copy = SubfieldNet.from_state_dict(net.ndim, net.state_dict())
+    copy.load_state_dict(net.state_dict())
+    return copy.eval()

@@ -30,6 +30,7 @@ differentiable use.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -54,6 +55,9 @@ __all__ = [
 
 #: the architecture name stored in weights files of this variant
 ARCHITECTURE = "skelite-subfield-raw-v1"
+
+#: guards the filling of the decision tables, which runs in several threads share
+_FILL_LOCK = threading.Lock()
 
 #: hidden width of the shipped networks per dimensionality
 DEFAULT_WIDTH = {2: 32, 3: 256}
@@ -202,13 +206,17 @@ class SubfieldNet(nn.Module):
         known = hit[1]  # bits 0-1: end bit 0, bits 2-3: end bit 1; each 0 unknown, 1 keep, 2 delete
         shift = end.to(torch.uint8) * 2
         state = (gather(known, codes) >> shift) & 3
-        todo = state == 0
-        if todo.any():
-            pair = torch.unique(codes[todo] * 2 + end[todo].long())
-            c, e = pair >> 1, (pair & 1).bool()
-            verdict = torch.where(self.code_logits(c, e) > self.threshold, 2, 1).to(torch.uint8)
-            known.index_put_((c,), verdict << (e.to(torch.uint8) * 2), accumulate=True)
-            state = (gather(known, codes) >> shift) & 3
+        if (state == 0).any():
+            with _FILL_LOCK:  # runs in other threads share the table: each entry is filled once
+                state = (gather(known, codes) >> shift) & 3
+                todo = state == 0
+                if todo.any():
+                    pair = torch.unique(codes[todo] * 2 + end[todo].long())
+                    c, e = pair >> 1, (pair & 1).bool()
+                    verdict = torch.where(self.code_logits(c, e) > self.threshold, 2, 1).to(torch.uint8)
+                    # each (code, end bit) is new and listed once, so adding sets exactly its two bits
+                    known.index_put_((c,), verdict << (e.to(torch.uint8) * 2), accumulate=True)
+                    state = (gather(known, codes) >> shift) & 3
         return state == 2
 
     def forget(self) -> None:
