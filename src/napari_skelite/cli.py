@@ -29,7 +29,7 @@ __all__ = ["main"]
 
 def _given_options(a) -> dict:
     """Every method option given on the command line (flags made by :func:`_method_flags`)."""
-    names = {p.name for r in methods.methods() for p in r.params}
+    names = methods.options_by_name()
     return {k: v for k, v in vars(a).items() if k in names and v is not None}
 
 
@@ -285,12 +285,8 @@ def _cmd_build_table(a):
 def _method_flags(parser) -> None:
     """One flag per option of the registered methods, made from their :class:`~napari_skelite.methods.Option`
     records (an option several methods take appears once; a switch that is on by default is ``--no-NAME``)."""
-    owners: dict = {}
-    for record in methods.methods():
-        for p in record.params:
-            owners.setdefault(p.name, (p, []))[1].append(record.name)
     quiet = "%(default).0s"  # the flags' own default is None (not given): the help says the method's
-    for name, (p, who) in owners.items():
+    for name, (p, who) in methods.options_by_name().items():
         flag, whose = name.replace("_", "-"), ", ".join(who)
         if p.type is bool and p.default:
             parser.add_argument(f"--no-{flag}", dest=name, action="store_false", default=None,

@@ -16,15 +16,6 @@ __all__ = ["OptionControls"]
 _DEFAULT = "default"
 
 
-def _owners() -> dict:
-    """``{option name: (Option, [method names])}`` over the registered methods, in registration order."""
-    out: dict = {}
-    for record in methods.methods():
-        for p in record.params:
-            out.setdefault(p.name, (p, []))[1].append(record.name)
-    return out
-
-
 class OptionControls(QWidget):
     """One control per method option, in a form; :meth:`show_for` shows those of one method."""
 
@@ -34,8 +25,7 @@ class OptionControls(QWidget):
         self.form.setContentsMargins(0, 0, 0, 0)
         self.controls: dict = {}
         self._labels: dict = {}
-        self._owners = _owners()
-        for name, (p, who) in self._owners.items():
+        for name, (p, who) in methods.options_by_name().items():
             control = self._control(p)
             control.setToolTip(f"{', '.join(who)}: {p.help}")
             label = QLabel("" if p.type is bool else name.replace("_", " "))

@@ -21,12 +21,13 @@ from ._registry import (
     get,
     methods,
     names,
+    options_by_name,
     register,
     thinning_halo,
     unregister,
 )
 
 __all__ = [
-    "BASELINE", "DEFAULT", "REFERENCE", "Method", "Option", "count_iterations", "get", "methods", "names",
+    "BASELINE", "DEFAULT", "REFERENCE", "Method", "Option", "count_iterations", "get", "methods", "names", "options_by_name",
     "register", "thinning_halo", "unregister",
 ]

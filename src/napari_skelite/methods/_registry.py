@@ -28,7 +28,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Method", "Option", "count_iterations", "get", "methods", "names", "register", "thinning_halo", "unregister"]
+__all__ = [
+    "Method", "Option", "count_iterations", "get", "methods", "names", "options_by_name", "register", "thinning_halo",
+    "unregister",
+]
 
 
 def count_iterations(iterations: int | None, needed: int | None) -> int | None:
@@ -242,6 +245,19 @@ def names() -> list[str]:
 def methods() -> list[Method]:
     """Registered method records, in registration order."""
     return list(_REGISTRY.values())
+
+
+def options_by_name() -> dict[str, tuple[Option, list[str]]]:
+    """``{option name: (its Option, [names of the methods that take it])}``, in registration order.
+
+    An option several methods take appears once (the first record's); the
+    command line's flags and the widget's controls are made from this.
+    """
+    out: dict = {}
+    for record in _REGISTRY.values():
+        for p in record.params:
+            out.setdefault(p.name, (p, []))[1].append(record.name)
+    return out
 
 
 def get(name: str) -> Method:

@@ -219,10 +219,6 @@ class SubfieldNet(nn.Module):
                     state = (gather(known, codes) >> shift) & 3
         return state == 2
 
-    def forget(self) -> None:
-        """Drop the cached decisions (after the weights changed in place)."""
-        self._decisions.clear()
-
     def _apply(self, fn, *args, **kwargs):
         self._decisions = {}
         self.__dict__.pop("_tensors", None)

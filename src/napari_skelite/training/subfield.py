@@ -180,12 +180,14 @@ class _Sampler:
         return code_windows(codes, self.ndim), end, _targets(codes, end, self.ndim).float()
 
 
-def _check(net, ndim, round_, final=False, threshold=None):
-    """A check of the window table: all of it (2D, or ``final``), else one eighth (a different one each round)."""
-    parts = 1 if final or ndim == 2 else 8
-    block = 1 << 17 if ndim == 3 else 1 << 8
-    return window_table_errors(net, block=block, threshold=threshold, collect=-1.0,
-                               part=(round_ % parts, parts))
+#: codes per block of a window-table check
+_TABLE_BLOCK = {2: 1 << 8, 3: 1 << 17}
+
+
+def _check(net, ndim, round_):
+    """A round's check of the window table: all of it in 2D, one eighth in 3D (a different one each round)."""
+    parts = 1 if ndim == 2 else 8
+    return window_table_errors(net, block=_TABLE_BLOCK[ndim], collect=-1.0, part=(round_ % parts, parts))
 
 
 def train_subfield(cfg, progress=None, log=print, command: str | None = None) -> dict:
@@ -234,16 +236,17 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
                 f"false deletions {chk['false_delete']}, false keeps {chk['false_keep']} of {chk['windows']}; "
                 f"hard pool {len(sampler.hard)} ({run.elapsed():.0f}s)")
     net.eval()
-    block = 1 << 17 if cfg.ndim == 3 else 1 << 8
+    block = _TABLE_BLOCK[cfg.ndim]
     with torch.no_grad():
         net.threshold.fill_(0.0)
     at_zero = window_table_errors(net, block=block)
     log(f"whole table at threshold 0: {at_zero['false_delete']} false deletions, {at_zero['false_keep']} "
         f"false keeps of {at_zero['windows']}")
+    shipped = at_zero  # the threshold stays at 0 unless a non-deletable window was deleted
     if at_zero["false_delete"]:
         with torch.no_grad():
             net.threshold.fill_(at_zero["max_nondeletable_logit"] + THRESHOLD_MARGIN)
-    shipped = window_table_errors(net, block=block)
+        shipped = window_table_errors(net, block=block)
     log(f"whole table at threshold {float(net.threshold):.4f}: {shipped['false_delete']} false deletions, "
         f"{shipped['false_keep']} false keeps")
     net.cpu()  # validation, card and file on the CPU: the weights load anywhere
