@@ -30,3 +30,4 @@ PY=${PYTHON:-python3}
     --samples "$SAMPLES" --val-samples 32 --keep-weight 4 --checkpoint-every 500 --threads 8 \
     > "$OUT/train.log" 2>&1
 echo "train exit $?"; tail -c 2000 "$OUT/train.log"
+"$PY" -W ignore benchmarks/device_large.py --device "$DEVICE" | tee "$OUT/device_large.md"

@@ -114,3 +114,11 @@ def test_equal_channel_codes_mean_equal_channel_values(seed, k):
     same_code = codes[:, None] == codes[None, :]
     same_value = (values[:, None, :] == values[None, :, :]).all(-1)
     assert torch.equal(same_code, same_value)
+
+
+def test_row_hash_without_a_matrix_vector_product_equals_the_cpu_one():
+    # CUDA has no integer matrix-vector product: the sum used there must give the same hashes
+    from napari_skelite.networks.sparse import _row_hash
+
+    codes = torch.randint(0, 256, (500, 27), generator=torch.Generator().manual_seed(0)).to(torch.uint8)
+    assert torch.equal(_row_hash(codes, matvec=True), _row_hash(codes, matvec=False))
