@@ -8,7 +8,10 @@ does (``add_plugin_dock_widget``, so it gets napari's proxy of the viewer),
 and presses Run, Compare, Show graph, Prune, Save graph and Save skeleton
 right away, i.e. while the warm-up still compiles (first use). A QTimer
 ticks every 10 ms on the GUI thread; the longest gap between ticks during each
-step is how long a user's clicks and redraws would have waited.
+step is how long a user's clicks and redraws would have waited. A second column
+leaves out the time spent inside napari's ``ViewerModel.add_layer`` (napari's own
+controls, vispy visuals and overlays for a new layer): what is left is the
+plugin's work on the GUI thread and whatever else napari does in those turns.
 
 ``--fresh-numba`` points numba at an empty cache, as after an install: the
 one-time compilations (napari's label colormap and Shapes triangulation,
@@ -96,6 +99,7 @@ def measure(fresh: bool, method: str, out_dir: Path, trace: bool = False) -> lis
     _offscreen_texture_size()
 
     data, count = blobs()
+    adds = _time_layer_adds()
     viewer = napari.Viewer(show=False)
     viewer.add_labels(data, name="blobs", scale=(2.0, 0.5, 0.5))
     app = QApplication.instance()
@@ -116,9 +120,12 @@ def measure(fresh: bool, method: str, out_dir: Path, trace: bool = False) -> lis
         app.processEvents()
         t1 = time.perf_counter()
         inside = [t0] + [t for t in ticks if t0 < t < t1] + [t1]
-        gap = max(b - a for a, b in zip(inside, inside[1:]))
-        results.append((name, t1 - t0, gap))
-        print(f"{name:28s} {t1 - t0:7.2f} s   longest GUI block {gap * 1000:7.1f} ms", flush=True)
+        gaps = list(zip(inside, inside[1:]))
+        gap = max(b - a for a, b in gaps)
+        own = max(b - a - _overlap(a, b, adds) for a, b in gaps)
+        results.append((name, t1 - t0, gap, own))
+        print(f"{name:28s} {t1 - t0:7.2f} s   longest GUI block {gap * 1000:7.1f} ms"
+              f"   without napari's layer adds {own * 1000:7.1f} ms", flush=True)
 
     holder = {}
     step("idle event loop (reference)", lambda: None, lambda: False, seconds=2.0)
@@ -150,6 +157,29 @@ def measure(fresh: bool, method: str, out_dir: Path, trace: bool = False) -> lis
           f"fresh numba cache: {fresh}; status: {w.status.text()!r}")
     viewer.close()
     return results
+
+
+def _time_layer_adds() -> list[tuple[float, float]]:
+    """Record the (start, end) of every ``ViewerModel.add_layer`` call: napari's own work for a new layer."""
+    from napari.components import ViewerModel
+
+    spans: list[tuple[float, float]] = []
+    add = ViewerModel.add_layer
+
+    def timed(self, layer):
+        t = time.perf_counter()
+        try:
+            return add(self, layer)
+        finally:
+            spans.append((t, time.perf_counter()))
+
+    ViewerModel.add_layer = timed
+    return spans
+
+
+def _overlap(a: float, b: float, spans) -> float:
+    """Seconds of ``spans`` inside ``[a, b]``."""
+    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
 
 
 def _add_built_layer(viewer, skel) -> None:
@@ -190,12 +220,15 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as d:
         results = measure(args.fresh_numba, args.method, Path(d), args.trace)
     codes = exit_runs(args.exit_runs) if args.exit_runs else []
-    worst = max(gap for name, _, gap in results if "widget" not in name and "(reference)" not in name
-                and "napari alone" not in name)
-    print(f"longest GUI block during the plugin's work: {worst * 1000:.0f} ms (target < 200 ms)")
+    plugin = [r for r in results if "(reference)" not in r[0] and "napari alone" not in r[0]]
+    worst = max(r[2] for r in plugin)
+    own = max(r[3] for r in plugin)
+    print(f"longest GUI block during the plugin's steps: {worst * 1000:.0f} ms; "
+          f"without napari's own layer adds: {own * 1000:.0f} ms (target < 200 ms)")
     if args.json:
-        args.json.write_text(json.dumps({"steps": [{"step": n, "seconds": s, "longest_block_s": g}
-                                                   for n, s, g in results], "exit_codes": codes}, indent=1))
+        args.json.write_text(json.dumps({"steps": [{"step": n, "seconds": s, "longest_block_s": g,
+                                                    "longest_block_without_layer_adds_s": o}
+                                                   for n, s, g, o in results], "exit_codes": codes}, indent=1))
 
 
 if __name__ == "__main__":
