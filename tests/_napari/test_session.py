@@ -469,6 +469,65 @@ def test_a_dask_layer_runs_chunk_by_chunk_and_matches_the_in_memory_result(sessi
     assert any("dask" in m for _, m in s.messages) and s.progress[2] == "chunks"
 
 
+def _lazy_run(session_of, monkeypatch, data, chunks):
+    import dask.array as da
+
+    from napari_skelite._napari import controller
+
+    monkeypatch.setattr(controller, "LAZY_RESULT_BYTES", 0)  # every chunked result stays on disk
+    s = session_of(da.from_array(data, chunks=chunks))
+    _run(s)
+    return s, _only(s, "skeleton")
+
+
+def test_a_large_chunked_result_is_a_lazily_read_layer_equal_to_the_in_memory_run(session_of, monkeypatch):
+    from napari_skelite import skeletonize
+    from napari_skelite.chunked import is_dask_array
+
+    data = np.tile(labels(), (3, 3))
+    s, out = _lazy_run(session_of, monkeypatch, data, (24, 30))
+    assert is_dask_array(out.data) and out.data.numblocks == (2, 2)  # read block by block from disk
+    expected = skeletonize(data, "boolean")
+    np.testing.assert_array_equal(np.asarray(out.data), expected)
+    assert s.status.startswith(f"boolean: {int(np.count_nonzero(expected))} skeleton points")
+    assert set(out.colormap.color_dict) >= {5, 9}  # colours for every id, found without loading the layer
+
+
+def test_a_multiscale_zarr_layer_is_read_chunk_by_chunk_at_full_resolution(viewer_model, session_of, tmp_path):
+    import zarr
+
+    from napari_skelite import skeletonize
+
+    data = np.tile(labels(), (2, 2))
+    full = zarr.create_array(str(tmp_path / "a.zarr"), shape=data.shape, chunks=(24, 30), dtype=data.dtype)
+    full[:] = data
+    viewer_model.add_labels([full, data[::2, ::2]], name="cells", multiscale=True)
+    s = session_of()
+    _run(s)
+    np.testing.assert_array_equal(np.asarray(_only(s, "skeleton").data), skeletonize(data, "boolean"))
+    assert s.progress[2] == "chunks"
+
+
+def test_a_lazy_skeleton_saves_as_ome_zarr_with_its_voxel_size_graph_and_prune(session_of, monkeypatch, tmp_path):
+    from napari_skelite.zarr_io import read_zarr
+
+    data = np.tile(labels(), (2, 2))
+    s, out = _lazy_run(session_of, monkeypatch, data, (24, 30))
+    out.scale = (2.0, 0.5)
+    assert s.save_skeleton(tmp_path / "skel.zarr") is not None
+    finish(s)
+    back = read_zarr(tmp_path / "skel.zarr")
+    np.testing.assert_array_equal(np.asarray(back.data), np.asarray(out.data))
+    assert tuple(back.spacing) == (2.0, 0.5) and (tmp_path / "skel.zarr.json").exists()
+    assert s.show_graph() is not None
+    finish(s)
+    assert len(_only(s, "graph").data) > 0
+    s.viewer.layers.selection.active = out
+    assert s.prune(1.0) is not None
+    finish(s)
+    assert "pruned" in s.status
+
+
 def test_a_saved_skeleton_carries_the_options_of_the_run_that_made_it(session_of, tmp_path):
     import json
 

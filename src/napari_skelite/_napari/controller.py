@@ -6,7 +6,9 @@ return into layers and text. Nothing here holds state or sees a viewer.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -57,12 +59,17 @@ BAD_TIPS = {
 }
 
 
+#: a chunked run's skeleton of more bytes than this stays on disk (a Zarr array read lazily by the layer)
+LAZY_RESULT_BYTES = 256 * 2**20
+
+
 @dataclass
 class RunResult:
-    skeleton: np.ndarray
+    skeleton: np.ndarray  # or a dask array read from a Zarr store (a large chunked run)
     steps: np.ndarray | None
     topology: tuple[int, int] | None  # (β0, β1) errors; None when not measured (dask input)
     ids: list | None = None  # the skeleton's label ids (for its colours), found off the GUI thread
+    points: int | None = None  # the number of skeleton points, counted off the GUI thread
 
 
 @dataclass
@@ -144,12 +151,17 @@ def _ids(skeleton) -> list:
     return [v for v in np.unique(skeleton).tolist() if v != 0]
 
 
-def run_job(mask, opts: dict, report=lambda done, total: None) -> RunResult:
+def run_job(mask, opts: dict, report=lambda done, total: None, *, store: Callable[[], Path] | None = None) -> RunResult:
     """Skeletonize ``mask`` with ``opts`` (method, iterations, device, return_steps, guard).
 
     ``report(done, total)`` is called every iteration (object points done,
     or chunks for dask input); it raises :class:`Cancelled` to stop the run.
     The topology check reads ``mask``: pass the snapshot the run used.
+
+    A dask ``mask`` is skeletonized chunk by chunk. Its skeleton is gathered in
+    memory up to :data:`LAZY_RESULT_BYTES`; a larger one is written block by
+    block into a new Zarr array in the folder ``store()`` gives, and the result
+    is that array, read lazily (a dask array), so memory follows the chunks.
     """
     lazy = is_dask_array(mask)
     out = skeletonize(mask, opts["method"], opts.get("iterations"), opts.get("device", "auto"),
@@ -157,11 +169,27 @@ def run_job(mask, opts: dict, report=lambda done, total: None) -> RunResult:
                       check_topology=False,  # measured below, for the status line and its warning
                       check_labels=False,  # said before the run (prepare_input)
                       **method_options(opts["method"], opts))
+    if lazy and store is not None and out.nbytes > LAZY_RESULT_BYTES:
+        return _on_disk(out, store())
     if lazy:  # chunk by chunk; the volume is not read again for a check
         skel = np.asarray(out.compute())
-        return RunResult(skel, None, None, _ids(skel))
+        return RunResult(skel, None, None, _ids(skel), int(np.count_nonzero(skel)))
     skel, steps = out if opts.get("return_steps") else (out, None)
-    return RunResult(skel, steps, betti_errors(skel, mask), _ids(skel))
+    return RunResult(skel, steps, betti_errors(skel, mask), _ids(skel), int(np.count_nonzero(skel)))
+
+
+def _on_disk(out, folder: Path) -> RunResult:
+    """Write the lazy skeleton ``out`` into ``folder/skeleton.zarr`` block by block; the result reads it lazily."""
+    import dask
+    import dask.array as da
+
+    from ..zarr_io import write_zarr
+
+    path = write_zarr(Path(folder) / "skeleton.zarr", out, ome=False)
+    skel = da.from_zarr(str(path))
+    with dask.config.set(scheduler="threads"):
+        ids, points = dask.compute(da.unique(skel), da.count_nonzero(skel))
+    return RunResult(skel, None, None, [v for v in ids.tolist() if v != 0], int(points))
 
 
 def compare_job(mask, names: list[str], opts: dict, report=lambda done, total: None,
@@ -185,7 +213,7 @@ def compare_job(mask, names: list[str], opts: dict, report=lambda done, total: N
 
 def run_status(result: RunResult, method: str, layer_name: str, opts: dict, seconds: float) -> tuple[str, str | None]:
     """The status line after a run and, when the topology changed unguaranteed, a warning."""
-    n = int((result.skeleton > 0).sum())
+    n = int((result.skeleton > 0).sum()) if result.points is None else result.points
     if n == 0:  # every non-empty object keeps at least one point
         return "empty input: empty skeleton", None
     nsteps = f", {len(result.steps) - 1} iterations (slider: last)" if result.steps is not None else ""

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..chunked import is_dask_array
 from ..io import write_labels as _write_labels
 from ..record import write_record
+from ..zarr_io import is_zarr_path
 from .layers import record_for_layer, spacing_of
 
 __all__ = ["IMAGEJ_UNITS", "save_labels"]
@@ -68,7 +70,8 @@ def save_labels(path, data, *, scale=None, units=None, metadata: dict | None = N
     ----------
     path : str or Path
         ``.tif``/``.tiff`` keep ``scale`` and the unit for every dtype;
-        ``.npy`` and the other formats of :func:`napari_skelite.io.write_labels`.
+        ``.npy``, ``.zarr`` (OME-Zarr; a dask array is written block by block)
+        and the other formats of :func:`napari_skelite.io.write_labels`.
     data : array of labels
     scale, units : sequence, optional
         The layer's ``scale`` and ``units``.
@@ -81,7 +84,8 @@ def save_labels(path, data, *, scale=None, units=None, metadata: dict | None = N
         The files written.
     """
     path = Path(path)
-    data = np.asarray(data)
+    if not (is_zarr_path(path) and is_dask_array(data)):  # a lazy skeleton into Zarr: block by block
+        data = np.asarray(data)
     spacing = spacing_of(scale, units)
     if _is_tiff(path) and spacing and data.dtype not in (np.uint8, np.uint16) and data.dtype.kind in "iu":
         out = _write_imagej_any_dtype(path, data, spacing["spacing"], spacing["unit"])

@@ -131,14 +131,13 @@ def record_for_layer(data, metadata: dict, scale=None) -> dict | None:
         return None
 
     opts = meta.get("options", {})
-    data = np.asarray(data)
     source = f"napari layer {meta.get('source_name', meta['source'])!r}"
     if opts.get("threshold") is not None:  # an Image layer, binarised first
         source += f", points > {opts['threshold']}"
     method_opts = {k: v for k, v in opts.items() if k not in ("iterations", "device", "threshold", "prune")}
     rec = run_record(meta["method"], ndim=data.ndim, iterations=opts.get("iterations"), options=method_opts,
                      device=opts.get("device"), source=source, shape=data.shape,
-                     scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))
+                     scale=None if scale is None else tuple(scale), skeleton_points=int((data > 0).sum()))  # dask: by blocks
     if opts.get("prune"):
         rec["pruned"] = pruned_record(opts["prune"], scale)
     return rec

@@ -39,7 +39,35 @@ DIFF_COLOURS = {1: (1.0, 0.55, 0.1, 1.0), 2: (0.2, 0.9, 1.0, 1.0)}
 
 
 def _full_res(layer):
-    return layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    """A layer's full-resolution data; a chunked array-like (a Zarr array) comes as a dask array, read lazily."""
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    if not isinstance(data, np.ndarray) and not is_dask_array(data) and getattr(data, "chunks", None) is not None:
+        import dask.array as da
+
+        data = da.from_array(data, chunks=data.chunks)
+    return data
+
+
+def _snapshot_of(data):
+    """What a job reads: a copy of numpy data (the user may paint the layer meanwhile); dask stays lazy."""
+    return data if is_dask_array(data) else np.array(data, copy=True)
+
+
+_results_folder: list = []  # [path] of this process's folder for large results kept on disk
+
+
+def _new_result_folder():
+    """A new folder for one large result (a Zarr store the result layer reads), removed when Python exits."""
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if not _results_folder:
+        root = Path(tempfile.mkdtemp(prefix="napari-skelite-results-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _results_folder.append(root)
+    return Path(tempfile.mkdtemp(dir=_results_folder[0]))
 
 
 def _is_image(layer) -> bool:
@@ -378,8 +406,8 @@ class Session:
         image = _is_image(layer)
         rgb = image and getattr(layer, "rgb", False)
         C.prepare_input(np.zeros((1,) * data.ndim, np.uint8), name=layer.name, rgb=rgb)  # RGB, 4D: refused now
-        if not (is_dask_array(data) or image):
-            data = np.array(data, copy=True)
+        if not image:
+            data = _snapshot_of(data)
         threshold, name, post = self.threshold if image else None, layer.name, self.runner.post
 
         def prepare():
@@ -425,7 +453,7 @@ class Session:
         against = L.colormap_copy(layer)
 
         def work(job, report):
-            result = C.run_job(prepare(), opts, report)
+            result = C.run_job(prepare(), opts, report, store=_new_result_folder)
             # the layers are made here, colours and first slice included: off the GUI thread
             colours = L.bright_colormap(result.skeleton, against, ids=result.ids)
             made = {"skeleton": _result_layer(result.skeleton, kws["skeleton"], "skeleton", colours)}
@@ -627,8 +655,8 @@ class Session:
             return None
         if _is_image(src):
             threshold = meta.get("options", {}).get("threshold")
-            return None if threshold is None else np.asarray(data) > threshold
-        return np.array(data, copy=True)
+            return None if threshold is None else data > threshold
+        return _snapshot_of(data)
 
     def show_graph(self, colour_by: str = "mean_radius") -> Job | None:
         """Add (or replace) the graph layer of the chosen skeleton: built, Shapes layer included, in a job."""
@@ -637,7 +665,7 @@ class Session:
         skel = self._chosen_skeleton()
         if skel is None:
             return None
-        data, mask = np.array(skel.data, copy=True), self.source_mask(skel)
+        data, mask = _snapshot_of(skel.data), self.source_mask(skel)
         geo = SimpleNamespace(name=skel.name, scale=tuple(skel.scale), translate=tuple(skel.translate))
         meta = {"id": L.new_id(), "source": L.meta_of(skel).get("source"), "of": L.id_of(skel), "kind": "graph"}
         name = f"{skel.name} graph"
@@ -645,8 +673,8 @@ class Session:
         def work(job, report):
             from napari.layers import Shapes
 
-            shapes, kw = L.graph_shapes(data, geo, mask=mask, name=name, colour_by=colour_by, metadata=meta,
-                                        callback=job.check)
+            shapes, kw = L.graph_shapes(np.asarray(data), geo, mask=None if mask is None else np.asarray(mask),
+                                        name=name, colour_by=colour_by, metadata=meta, callback=job.check)
             job.check()
             return (Shapes(shapes, **kw) if shapes else None), kw["features"]
 
@@ -685,7 +713,7 @@ class Session:
         skel = self._chosen_skeleton()
         if skel is None:
             return None
-        data, spacing = np.array(skel.data, copy=True), tuple(np.abs(skel.scale))
+        data, spacing = _snapshot_of(skel.data), tuple(np.abs(skel.scale))
         meta = L.meta_of(skel)
         source = self.layer(meta.get("source"))
         geo = source if source is not None else skel
@@ -696,8 +724,9 @@ class Session:
         colours = L.colormap_copy(skel)
 
         def work(job, report):
-            pruned = prune(data, length, spacing=spacing, callback=job.check)
-            removed = int(np.count_nonzero(data) - np.count_nonzero(pruned))
+            whole = np.asarray(data)
+            pruned = prune(whole, length, spacing=spacing, callback=job.check)
+            removed = int(np.count_nonzero(whole) - np.count_nonzero(pruned))
             return _result_layer(pruned, kw, "skeleton", colours), removed  # built here, off the GUI thread
 
         def done(out):
@@ -720,7 +749,7 @@ class Session:
         skel = self._chosen_skeleton()
         if skel is None:
             return None
-        data, scale = np.array(skel.data, copy=True), tuple(skel.scale)
+        data, scale = _snapshot_of(skel.data), tuple(skel.scale)
         units, metadata = getattr(skel, "units", None), {L.KEY: dict(L.meta_of(skel))}
 
         def done(paths):
@@ -740,11 +769,12 @@ class Session:
         skel = self._chosen_skeleton()
         if skel is None:
             return None
-        data, scale, mask = np.array(skel.data, copy=True), tuple(skel.scale), self.source_mask(skel)
+        data, scale, mask = _snapshot_of(skel.data), tuple(skel.scale), self.source_mask(skel)
         metadata = {L.KEY: dict(L.meta_of(skel))}
 
         def write(check):
-            out = write_graph(path, data, spacing=scale, mask=mask, overwrite=True, callback=check)
+            out = write_graph(path, np.asarray(data), spacing=scale, mask=None if mask is None else np.asarray(mask),
+                              overwrite=True, callback=check)
             rec = L.record_for_layer(data, metadata, scale)
             if rec is not None:
                 write_record(out, rec)

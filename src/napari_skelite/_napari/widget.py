@@ -220,7 +220,8 @@ class SkeletonizeWidget(QWidget):
         return self.session.busy
 
     def _save_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Save skeleton", "skeleton.tif", "TIFF (*.tif);;NumPy (*.npy)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save skeleton", "skeleton.tif",
+                                              "TIFF (*.tif);;NumPy (*.npy);;OME-Zarr (*.zarr)")
         if path:
             self.session.save_skeleton(path)
 
