@@ -557,3 +557,4 @@ def test_closing_the_session_cancels_its_job_and_lets_go_of_the_viewer(session_o
     s.runner.process()
     s.viewer.add_labels(labels(), name="later")  # no longer followed
     assert len(s.viewer.layers) == 2 and s.run({"method": "boolean"}) is None
+

@@ -243,7 +243,7 @@ class Session:
         if lid in self.thresholds:
             return self.thresholds[lid]
         if lid not in self._otsu:
-            self._otsu[lid] = float(otsu_threshold(np.asarray(_full_res(ly))))
+            self._otsu[lid] = float(otsu_threshold(_full_res(ly)))  # a strided sample; dask stays lazy
         return self._otsu[lid]
 
     def otsu(self) -> float | None:
