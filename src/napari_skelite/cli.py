@@ -197,7 +197,7 @@ def _compare_rows(a, source) -> list[dict]:
 def _cmd_demo(a):
     from .demo import run_demo
 
-    run_demo(Path(a.out), device=a.device, guard=not a.no_guard)
+    run_demo(Path(a.out), device=a.device, **_given_options(a))
 
 
 def _apply_train_config(a) -> None:
@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=fmt)
     d.add_argument("--out", default="skelite-demo", help="output folder (default: ./skelite-demo)")
     d.add_argument("--device", default="auto")
-    d.add_argument("--no-guard", action="store_true", help="show the plain Skelite network, without the topology guard")
+    _method_flags(d)
     d.set_defaults(func=_cmd_demo)
 
     t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data", formatter_class=fmt)

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validate import PRECISIONS, check_precision
 from ._registry import Method, Option, count_iterations, register, thinning_halo
 
 if TYPE_CHECKING:
@@ -14,8 +13,17 @@ if TYPE_CHECKING:
 
 #: the network variants (``napari_skelite.networks.VARIANTS``, named here without importing torch)
 VARIANTS = ("paper", "subfield")
+#: the precisions of the paper variant's matrix products
+PRECISIONS = ("float32", "bfloat16")
 
-__all__ = ["METHOD", "run", "variant_of"]
+__all__ = ["METHOD", "PRECISIONS", "VARIANTS", "network_skeleton", "run", "variant_of"]
+
+
+def _check_precision(precision) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else a :class:`ValueError` naming them."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+    return precision
 
 
 def load_cached(*args):
@@ -28,6 +36,16 @@ def load_cached(*args):
 def variant_of(ndim: int, weights=None, variant=None) -> str:
     """The variant (``"paper"`` or ``"subfield"``) of the network that ``weights`` (or the shipped file) holds."""
     return load_cached(ndim, "cpu", weights, variant).variant
+
+
+def network_skeleton(mask: np.ndarray, net, *, guard: bool) -> np.ndarray:
+    """The skeleton this method makes of ``mask`` with the network ``net`` (validation and calibration of training).
+
+    On the CPU and without the topology report; ``guard`` is the method's option.
+    """
+    from ..api import skeletonize
+
+    return skeletonize(mask, METHOD.name, weights=net, device="cpu", guard=guard, check_topology=False)
 
 
 def _steps(mask, states, skel, return_steps):
@@ -93,7 +111,7 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
     """
     from ..networks import SubfieldNet
 
-    precision = check_precision(precision)
+    precision = _check_precision(precision)
     model = load_cached(mask.ndim, device, weights, variant)
     if isinstance(model, SubfieldNet):
         if dense or precision != "float32":

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import methods
 from ..api import skeletonize
+from ..methods.skelite import network_skeleton
 from ..metrics import betti_errors, betti_numbers, coverage, thinness
 from .data import DataConfig, make_masks
 
@@ -44,8 +46,8 @@ def validate(net, ndim: int, seed: int, n: int = 32, guard: bool = False) -> dic
     masks = make_masks(dcfg, n, seed)
     rows = []
     for m in masks:
-        sk = skeletonize(m, "skelite", weights=net, device="cpu", guard=guard, check_topology=False)
-        cl = skeletonize(m, "classic")
+        sk = network_skeleton(m, net, guard=guard)
+        cl = skeletonize(m, methods.BASELINE)
         rows.append(case_metrics(sk, m, cl))
     agg = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     agg["share_meeting_targets"] = float(np.mean([meets_targets(r) for r in rows]))
