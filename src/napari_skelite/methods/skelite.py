@@ -16,7 +16,7 @@ VARIANTS = ("paper", "subfield")
 #: the precisions of the paper variant's matrix products
 PRECISIONS = ("float32", "bfloat16")
 
-__all__ = ["METHOD", "PRECISIONS", "VARIANTS", "network_skeleton", "run", "variant_of"]
+__all__ = ["METHOD", "PRECISIONS", "VARIANTS", "run", "variant_of"]
 
 
 def _check_precision(precision) -> str:
@@ -36,16 +36,6 @@ def load_cached(*args):
 def variant_of(ndim: int, weights=None, variant=None) -> str:
     """The variant (``"paper"`` or ``"subfield"``) of the network that ``weights`` (or the shipped file) holds."""
     return load_cached(ndim, "cpu", weights, variant).variant
-
-
-def network_skeleton(mask: np.ndarray, net, *, guard: bool) -> np.ndarray:
-    """The skeleton this method makes of ``mask`` with the network ``net`` (validation and calibration of training).
-
-    On the CPU and without the topology report; ``guard`` is the method's option.
-    """
-    from ..api import skeletonize
-
-    return skeletonize(mask, METHOD.name, weights=net, device="cpu", guard=guard, check_topology=False)
 
 
 def _steps(mask, states, skel, return_steps):

@@ -18,10 +18,9 @@ import torch
 
 from .. import methods
 from ..api import skeletonize
-from ..methods.skelite import network_skeleton
 from ..networks.weights import load_network, read_card, save_network
 from .data import DataConfig, make_masks
-from .evaluate import case_metrics, held_out_kwargs, small_check, validate
+from .evaluate import case_metrics, held_out_kwargs, network_skeleton, small_check, validate
 
 __all__ = ["OFFSETS", "THIN_COST", "calibrate", "calibration_table", "choose_offset", "offset_of", "with_offset"]
 
