@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
-from cases import real_cases
-from load import BusyCore
+
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cases import real_cases
+from benchmarks.load import BusyCore
 
 
 class _PeakRSS:
@@ -78,7 +82,7 @@ def inputs(shared: Path, large: bool, which: str = "vessels", small: bool = Fals
 
     out = {}
     if which in ("workloads", "all"):
-        from workloads import build
+        from benchmarks.workloads import build
 
         out.update(build(small, large))
     if which == "workloads":

@@ -18,14 +18,17 @@ trivially equal). Nothing here is CUDA-only code: the library picks the device p
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from cases import real_cases
 
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cases import real_cases
 from napari_skelite import skeletonize
 from napari_skelite.device import synchronize
 from napari_skelite.methods.skelite import run as run_skelite

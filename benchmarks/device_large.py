@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from workloads import ball, blobs
-
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.workloads import ball, blobs
 from napari_skelite import skeletonize
 
 

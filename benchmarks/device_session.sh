@@ -11,7 +11,7 @@
 #   skelite_3d.pt/.json/.ckpt   a 3D subfield-variant run on more data than the shipped file's,
 #                      checkpointed every 500 steps, so a run cut by the time limit still
 #                      returns its state
-#   train.log
+#   recipe.json, train.log
 # Check the script anywhere with: OUT=/tmp/ds DEVICE=cpu STEPS=2 BATCH=2 SAMPLES=8 TRAIN_CHECK=2 bash benchmarks/device_session.sh
 set -uo pipefail
 OUT=${OUT:?set OUT to the folder for the results}
@@ -25,9 +25,12 @@ mkdir -p "$OUT"
 PY=${PYTHON:-python3}
 "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 "$PY" benchmarks/device_check.py --device "$DEVICE" --shared shared --out "$OUT" --train-steps "$TRAIN_CHECK" 2>&1 | tail -n 60
-"$PY" -c "from napari_skelite.cli import main; raise SystemExit(main())" train --dim 3 --variant subfield \
-    --device "$DEVICE" --out "$OUT/skelite_3d.pt" --seed 0 --steps "$STEPS" --batch "$BATCH" \
-    --samples "$SAMPLES" --val-samples 32 --keep-weight 4 --checkpoint-every 500 --threads 8 \
+cat > "$OUT/recipe.json" <<EOF
+{"ndim": 3, "variant": "subfield", "batch": $BATCH, "samples": $SAMPLES, "val_samples": 32, "keep_weight": 4,
+ "checkpoint_every": 500}
+EOF
+"$PY" -c "from napari_skelite.cli import main; raise SystemExit(main())" train --config "$OUT/recipe.json" \
+    --device "$DEVICE" --out "$OUT/skelite_3d.pt" --seed 0 --steps "$STEPS" --threads 8 \
     > "$OUT/train.log" 2>&1
 echo "train exit $?"; tail -c 2000 "$OUT/train.log"
 "$PY" -W ignore benchmarks/device_large.py --device "$DEVICE" | tee "$OUT/device_large.md"

@@ -8,11 +8,13 @@ Each case is checked against the quality targets of ``napari_skelite.training.ev
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from cases import real_cases
-
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cases import real_cases
 from napari_skelite import skeletonize
 from napari_skelite.metrics import betti_numbers, cldice
 from napari_skelite.synthetic import silhouette, text_mask

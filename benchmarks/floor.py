@@ -31,10 +31,10 @@ from pathlib import Path
 import torch
 from torch.overrides import TorchFunctionMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cases import real_cases
-from scaling import median_time
-
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cases import real_cases
+from benchmarks.scaling import median_time
 from napari_skelite import skeletonize
 
 _PRODUCTS = {torch.addmm, torch.mm, torch.matmul, torch.nn.functional.conv2d, torch.conv2d}
@@ -83,8 +83,7 @@ def _cheapest_call(n=20000):
 
 
 def inputs(shared, small):
-    import workloads
-
+    from benchmarks import workloads
     from napari_skelite.synthetic import bezier_tree
 
     out = {name: mask for name, (mask, _) in real_cases(Path(shared)).items() if mask.ndim == 2}

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 VARIANTS = [("skelite", {"guard": False}), ("skelite", {"guard": True}),
             ("skelite", {"variant": "paper", "guard": False}), ("skelite", {"variant": "paper", "guard": True}),
             ("boolean", {}), ("local", {}), ("classic", {}), ("morphological", {})]
 
 
 def save(path, shared):
-    import evaluate
-    import workloads
-
+    from benchmarks import evaluate, workloads
     from napari_skelite import skeletonize
 
     cases = {name: mask for name, (mask, _) in evaluate.cases(Path(shared)).items()}

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
-from load import BusyCore
+
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.load import BusyCore
 
 __all__ = ["exponent", "main", "median_time", "objects_grid", "series"]
 

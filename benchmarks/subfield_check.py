@@ -34,8 +34,9 @@ from napari_skelite.topology.thinning import thin
 from napari_skelite.training.data import DataConfig, make_masks, make_shapes
 from napari_skelite.training.evaluate import held_out_kwargs
 
-sys.path.insert(0, str(Path(__file__).parent))
-from cases import real_cases
+if not __package__:  # run as ``python benchmarks/NAME.py``: the repository root on the path, for ``benchmarks.*``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cases import real_cases
 
 
 class _Audit:

@@ -1,8 +1,6 @@
 import numpy as np
 
-from ._benchmark import load_benchmark
-
-bench = load_benchmark("bench")
+from benchmarks import bench, floor, load, same_outputs, scaling, workloads
 
 
 def test_benchmark_prints_a_row_per_input_and_method(monkeypatch, capsys):
@@ -37,7 +35,6 @@ def test_benchmark_with_a_busy_core_names_the_load_and_times_every_method(monkey
 
 
 def test_a_busy_core_is_a_running_process_only_inside_the_block():
-    load = load_benchmark("load")
     with load.BusyCore() as busy:
         proc = busy.proc
         assert proc.poll() is None
@@ -45,7 +42,6 @@ def test_a_busy_core_is_a_running_process_only_inside_the_block():
 
 
 def test_workload_rows_state_their_size_and_label_count():
-    workloads = load_benchmark("workloads")
     rows = workloads.build(small=True)
     assert "filled disk 200^2" in rows
     assert any(name.startswith("labels (2,500) ") for name in rows)
@@ -53,13 +49,11 @@ def test_workload_rows_state_their_size_and_label_count():
 
 
 def test_scaling_exponent_recovers_a_power_law():
-    scaling = load_benchmark("scaling")
     xs = [1, 2, 4, 8]
     assert abs(scaling.exponent(xs, [3 * x**1.5 for x in xs]) - 1.5) < 1e-9
 
 
 def test_scaling_series_keep_the_radius_or_the_object_volume_fixed():
-    scaling = load_benchmark("scaling")
     s = scaling.series(2, small=True)
     sizes = [int((img > 0).sum()) for _, img in s["radius"]]
     assert max(sizes) < 1.3 * min(sizes)  # about the same object volume at every radius
@@ -68,18 +62,16 @@ def test_scaling_series_keep_the_radius_or_the_object_volume_fixed():
 
 
 def test_output_comparison_reports_a_changed_skeleton(tmp_path, capsys):
-    same = load_benchmark("same_outputs")
     a = {"case|boolean|[]": np.zeros((3, 3), np.uint8)}
     np.savez(tmp_path / "a.npz", **a)
     np.savez(tmp_path / "b.npz", **a)
-    assert same.compare(tmp_path / "a.npz", tmp_path / "b.npz") == 0
+    assert same_outputs.compare(tmp_path / "a.npz", tmp_path / "b.npz") == 0
     np.savez(tmp_path / "c.npz", **{"case|boolean|[]": np.eye(3, dtype=np.uint8)})
-    assert same.compare(tmp_path / "a.npz", tmp_path / "c.npz") == 1
+    assert same_outputs.compare(tmp_path / "a.npz", tmp_path / "c.npz") == 1
     assert "differs: case|boolean|[] (3 points)" in capsys.readouterr().out
 
 
 def test_floor_benchmark_prints_a_plain_and_a_guarded_row_per_input(monkeypatch, capsys):
-    floor = load_benchmark("floor")
     monkeypatch.setattr(floor, "inputs", lambda *a: {"tiny": np.pad(np.ones((20, 24), bool), 3)})
     floor.main(["--repeat", "1"])
     rows = [r.split("|")[1:-1] for r in capsys.readouterr().out.splitlines() if r.startswith("| tiny")]
@@ -92,7 +84,6 @@ def test_floor_recorder_records_every_matrix_product_of_a_sparse_run():
 
     from napari_skelite import skeletonize
 
-    floor = load_benchmark("floor")
     mask = np.zeros((64, 64), bool)
     mask[8:12, 4:60] = mask[4:60, 30:33] = True  # thin bars: the band stays sparse (no dense pass)
     iterations = len(skeletonize(mask, "skelite", variant="paper", return_steps=True, check_topology=False)[1]) - 1

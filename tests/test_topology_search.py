@@ -5,12 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
+from benchmarks import topology_search as search
 from napari_skelite import skeletonize
 from napari_skelite.synthetic import topology_shape
-
-from ._benchmark import load_benchmark
-
-search = load_benchmark("topology_search")
 
 
 @pytest.mark.slow

@@ -13,7 +13,6 @@ __all__ = [
     "check_chunks",
     "check_iterations",
     "check_label_dtype",
-    "check_precision",
     "check_spacing",
     "intensity_image_reason",
     "otsu_threshold",
@@ -145,15 +144,6 @@ def check_chunks(chunks, ndim: int):
                          f"or 'auto'; got {chunks!r}.")
     return tuple(c if isinstance(c, tuple) else int(c) for c in chunks) if isinstance(chunks, (tuple, list)) \
         else int(chunks)
-
-
-PRECISIONS = ("float32", "bfloat16")
-
-
-def check_precision(precision) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
-    return precision
 
 
 def available_memory() -> int | None:

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from . import methods
 from ._cli_common import finish, one_line, report_warnings, write_result
-from .synthetic import RADIUS_DISTS
 
 __all__ = ["main"]
 
@@ -197,71 +196,34 @@ def _compare_rows(a, source) -> list[dict]:
 def _cmd_demo(a):
     from .demo import run_demo
 
-    run_demo(Path(a.out), device=a.device, guard=not a.no_guard)
+    run_demo(Path(a.out), device=a.device, **_given_options(a))
 
 
-def _apply_train_config(a) -> None:
-    """Fill the training options not given on the command line from ``--config`` (a JSON object)."""
-    import json
-
-    if not a.config:
-        return
-    try:
-        conf = json.loads(Path(a.config).read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"--config {a.config}: {e}") from None
-    if not isinstance(conf, dict):
-        raise ValueError(f"--config {a.config} must hold a JSON object of option names and values.")
-    defaults = {k: v for k, v in a.train_defaults.items() if k not in ("config", "func", "train_defaults")}
-    aliases = {"n_curves": "curves", "ndim": "dim"}
-    for key, value in conf.items():
-        dest = aliases.get(key, key)
-        if dest not in defaults:
-            raise ValueError(f"--config {a.config}: unknown option {key!r}; known: {', '.join(sorted(defaults))}.")
-        if getattr(a, dest) == defaults[dest]:  # the command line wins
-            setattr(a, dest, value)
+#: the train command's flags (``dest`` names): every other option is in a recipe (``--config``)
+_TRAIN_FLAGS = ("dim", "variant", "out", "steps", "seed", "device", "threads")
 
 
 def _cmd_train(a):
+    from .training.config import full_config, make_config, read_recipe, recipe_text
+
+    recipe = read_recipe(a.config) if a.config else {}
+    flags = {k: getattr(a, k) for k in _TRAIN_FLAGS if getattr(a, k) is not None}
+    if not a.print_config and a.dim is None and "ndim" not in recipe:
+        raise ValueError("train needs --dim 2 or 3 (or \"ndim\" in --config).")
+    cfg = make_config(recipe, flags)
+    if a.print_config:
+        print(recipe_text(full_config(cfg)))
+        return 0
+
     import torch
     from tqdm import tqdm
 
-    from .training.loop import TrainConfig, train
+    from .training.loop import train
 
-    _apply_train_config(a)
-    if a.dim is None:
-        raise ValueError("train needs --dim 2 or 3 (or \"dim\" in --config).")
-
-    out = a.out or f"weights/skelite_{a.dim}d.pt"
-    data = {"crop": a.crop} if a.crop else {}
-    if a.size:
-        data["size"] = a.size
-    if a.teacher != "local":
-        data["teacher"] = a.teacher
-    if a.radius:
-        data["radius"] = tuple(a.radius)
-    if a.radius_dist:
-        data["radius_dist"] = a.radius_dist
-    if a.curves:
-        data["n_curves"] = tuple(a.curves)
-    if a.downscale is not None:
-        data["downscale"] = a.downscale
-    if a.per_class is not None:
-        data["per_class"] = a.per_class
-    if a.width is not None:
-        data["width"] = a.width
-    cfg = TrainConfig(variant=a.variant, ndim=a.dim, out=out, seed=a.seed, steps=a.steps, batch=a.batch, samples=a.samples,
-                      val_samples=a.val_samples, threads=a.threads, cache=a.cache,
-                      checkpoint_every=a.checkpoint_every, data=data, keep_weight=a.keep_weight,
-                      unrolled_fraction=a.unrolled_fraction, balance=a.balance, init=a.init, lr=a.lr,
-                      thin_weight=a.thin_weight, topo_weight=a.topo_weight,
-                      hole_weight=a.hole_weight, guard_weight=a.guard_weight,
-                      stray_weight=a.stray_weight, device=a.device,
-                      window_rates=a.window_rates, unrolled_batch=a.unrolled_batch)
     command = " ".join(["napari-skelite"] + (sys.argv[1:] if "train" in sys.argv else []))
-    torch.set_num_threads(a.threads)
+    torch.set_num_threads(cfg.threads)
     card = train(cfg, progress=tqdm, log=tqdm.write, command=command)
-    print(f"saved {out}; validation: {card['validation']}")
+    print(f"saved {cfg.out}; validation: {card['validation']}")
 
 
 def _cmd_calibrate(a):
@@ -358,72 +320,32 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=fmt)
     d.add_argument("--out", default="skelite-demo", help="output folder (default: ./skelite-demo)")
     d.add_argument("--device", default="auto")
-    d.add_argument("--no-guard", action="store_true", help="show the plain Skelite network, without the topology guard")
+    _method_flags(d)
     d.set_defaults(func=_cmd_demo)
 
-    t = sub.add_parser("train", help="train Skelite weights on synthetic Bezier data", formatter_class=fmt)
+    t = sub.add_parser(
+        "train", help="train Skelite weights on synthetic Bezier data",
+        description="Train Skelite weights on synthetic Bezier data. The flags below are the common options; "
+                    "every option (losses, data, batch, learning rate, fine-tuning) is set in a JSON recipe given "
+                    "to --config, and --print-config prints them all with their values. A run writes a "
+                    "checkpoint beside --out: the same command again continues from it.")
     t.add_argument("--config", default=None, metavar="FILE.json",
-                   help="training options from a JSON file (keys: the option names below with underscores, e.g. "
-                        "thin_weight, n_curves); options given on the command line win")
-    gd = t.add_argument_group("synthetic data")
-    gs = t.add_argument_group("subfield variant")
-    gp = t.add_argument_group("paper variant")
+                   help="training options from a JSON object of option names and values (the keys of "
+                        "--print-config; data options inside \"data\"), or a weights card (.json) to train its "
+                        "recorded config again; the flags below win")
+    t.add_argument("--print-config", action="store_true",
+                   help="print every option with the value this command would train with, as JSON, and exit")
     t.add_argument("--dim", type=int, choices=(2, 3), default=None, help="2 or 3 (required, here or in --config)")
-    t.add_argument("--variant", choices=("paper", "subfield"), default="paper",
+    t.add_argument("--variant", default=None,
                    help="paper: the published two-layer band loop (default); subfield: one pass per subfield, "
                         "the network reading the candidate's 3x3(x3) window and its end-point bit")
-    gs.add_argument("--per-class", type=int, default=None,
-                   help="subfield variant: training windows per class and image (default 2000)")
-    gs.add_argument("--width", type=int, default=None,
-                   help="subfield variant: hidden width (default 32 in 2D, 256 in 3D)")
-    t.add_argument("--out", default=None)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--steps", type=int, default=1500)
-    t.add_argument("--batch", type=int, default=16)
-    t.add_argument("--samples", type=int, default=2000)
-    t.add_argument("--val-samples", type=int, default=32)
-    gd.add_argument("--crop", type=int, default=None)
-    gd.add_argument("--size", type=int, default=None)
-    t.add_argument("--threads", type=int, default=1)
-    gd.add_argument("--radius", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
-                   help="tube radii of the generated data in px (default 1 8 in 2D, 1 5 in 3D)")
-    gd.add_argument("--radius-dist", choices=RADIUS_DISTS, default=None,
-                   help="how tube radii are drawn in that range (default uniform; log-uniform: as many thin tubes "
-                        "as thick; mixed: either, per curve)")
-    gd.add_argument("--curves", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
-                   help="number of curves per generated image (default 3 10 in 2D, 2 6 in 3D)")
-    gd.add_argument("--downscale", type=float, default=None,
-                   help="probability of a 2x down-scaling of a generated image (default 0.15)")
-    gd.add_argument("--cache", default=None, help="folder to cache generated teacher targets")
-    t.add_argument("--checkpoint-every", type=int, default=100)
-    t.add_argument("--keep-weight", type=float, default=2.0, help="BCE weight of skeleton points vs deletions")
-    gp.add_argument("--thin-weight", type=float, default=2.0, help="weight of the 2x2(x2) thinness loss")
-    gp.add_argument("--topo-weight", type=float, default=0.0,
-                   help="extra BCE weight of kept points whose deletion alone would change the topology")
-    gp.add_argument("--hole-weight", type=float, default=0.0,
-                   help="extra BCE weight of kept points whose deletion would punch a one-point hole")
-    gp.add_argument("--guard-weight", type=float, default=0.0,
-                   help="unrolled phase: weight of keeping the deletions the topology guard would refuse")
-    gp.add_argument("--stray-weight", type=float, default=0.0,
-                   help="extra weight of deleting points that would be left isolated (one-point components)")
-    gp.add_argument("--balance", action="store_true",
-                   help="average skeleton points and deletions as separate classes in the BCE")
-    gp.add_argument("--init", default=None, help="start from this weights file (fine-tuning)")
-    t.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (x0.2 at 60%% and 85%%)")
-    gp.add_argument("--teacher", choices=("local", "directional"), default="local",
-                   help="paper variant: local: window-local thinning of each crop (learnable by the 7x7 network); "
-                        "directional: Boolean thinning of the whole image (paper variant)")
-    gp.add_argument("--unrolled-fraction", type=float, default=0.3, help="share of steps trained unrolled")
-    gp.add_argument("--unrolled-batch", type=int, default=None,
-                   help="crops per unrolled step (default: --batch)")
-    gp.add_argument("--window-rates", type=float, nargs=2, default=None, metavar=("NEAR", "FAR"),
-                   help="teacher forcing on the 7x7(x7) windows of sampled band points instead of whole crops: "
-                        "every kept point, deletions within 2 px of one at rate NEAR, the others at rate FAR "
-                        "(each weighted 1/rate; no teacher-forcing thinness term). Default: whole crops")
-    t.add_argument("--device", default="cpu",
-                   help="where the network trains: cpu (default, the shipped recipe), cuda or auto")
+    t.add_argument("--out", default=None, help="weights file to write (default: weights/skelite_<dim>d.pt)")
+    t.add_argument("--steps", type=int, default=None, help="optimiser steps")
+    t.add_argument("--seed", type=int, default=None, help="seed of the data and the network")
+    t.add_argument("--device", default=None,
+                   help="where the network trains: cpu (default, the shipped recipes), cuda or auto")
+    t.add_argument("--threads", type=int, default=None, help="torch threads")
     t.set_defaults(func=_cmd_train)
-    t.set_defaults(train_defaults={act.dest: act.default for act in t._actions if act.dest != "help"})
     k = sub.add_parser("calibrate", help="choose the deletion threshold of trained weights on held-out synthetic data",
                        formatter_class=fmt)
     k.add_argument("--dim", type=int, choices=(2, 3), required=True)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .api import available_methods
 from .compare import format_table, results_table, run_methods
-from .methods import get as method_record
+from .methods import methods as method_records
 from .metrics import label_betti
 from .synthetic import bezier_tree
 
@@ -27,7 +27,13 @@ def sample_3d() -> np.ndarray:
     return bezier_tree((64, 64, 64), 6, (1.0, 4.0), seed=7).astype(np.uint8)
 
 
-def _figure(path: Path, cases: dict, guard: bool) -> None:
+def _switches(options: dict) -> dict:
+    """``{method: (its topology switch, whether it is on with options)}`` of the methods that have one."""
+    return {r.name: (r.topology_switch, bool(r.resolve(r.select(options))[r.topology_switch]))
+            for r in method_records() if r.topology_switch is not None}
+
+
+def _figure(path: Path, cases: dict, switches: dict) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,8 +53,8 @@ def _figure(path: Path, cases: dict, guard: bool) -> None:
                 ids = proj(skels[m]).astype(np.int64)
                 colour = np.ma.masked_equal(np.where(ids > 0, (ids - 1) % 10 + 1, 0), 0)
                 ax.imshow(colour, cmap="tab10", vmin=0.5, vmax=10.5, interpolation="nearest")
-                switch = method_record(m).topology_switch
-                ax.set_title(f"{m} + {switch}" if switch and guard else m)
+                switch, on = switches.get(m, (None, False))
+                ax.set_title(f"{m} + {switch}" if on else m)
             else:
                 ax.set_title(f"{m}: unavailable", fontsize=8)
     for ax in axes.ravel():
@@ -58,24 +64,27 @@ def _figure(path: Path, cases: dict, guard: bool) -> None:
     plt.close(fig)
 
 
-def run_demo(out: Path, device="auto", guard: bool = True) -> dict:
+def run_demo(out: Path, *, device="auto", **options) -> dict:
     """Run all methods on the 2D and 3D samples; print tables; write ``out/demo.png``.
 
-    Skelite runs with the topology guard unless ``guard=False``.
+    ``options`` are method options (each method takes those it has); a method
+    with a topology switch (Skelite's guard) runs with it at its default, on,
+    unless ``options`` turns it off.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    switches = _switches(options)
+    how = "; ".join(f"{m} {'with' if on else 'without'} {switch}" for m, (switch, on) in switches.items())
     cases = {}
     tables = {}
     for name, mask in (("2D tree", sample_2d()), ("3D tree", sample_3d())):
-        results = run_methods(mask, device=device, guard=guard)
+        results = run_methods(mask, device=device, **options)
         rows = results_table(results, mask)
         tables[name] = rows
         b0, b1 = label_betti(mask)
-        print(f"\n== {name} {mask.shape}, input b0 = {b0}, b1 = {b1} (skelite {'with' if guard else 'without'} "
-              "topology guard; time_s: a warm call) ==")
+        print(f"\n== {name} {mask.shape}, input b0 = {b0}, b1 = {b1} ({how}; time_s: a warm call) ==")
         print(format_table(rows))
         cases[name] = (mask, {m: skel for m, (skel, _, _) in results.items() if skel is not None})
-    _figure(out / "demo.png", cases, guard)
+    _figure(out / "demo.png", cases, switches)
     print(f"\nfigure written to {out / 'demo.png'}")
     return tables

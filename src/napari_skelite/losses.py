@@ -21,24 +21,26 @@ class ClDiceLoss(nn.Module):
 
     Parameters
     ----------
-    skeletonizer : str
-        A differentiable registered method (``Method.soft_skeleton`` is set):
-        ``morphological``: the soft skeleton of clDice (smooth, not topology
-        preserving). ``boolean``: topology-preserving thinning of the
-        binarised prediction; gradients reach the kept points.
-        ``skelite``: the learned subfield network's soft loop on the
-        binarised prediction (straight-through): its forward values are the
-        plain network's skeleton, gradients reach the prediction; with a
-        paper-variant weights file, the paper's dense loop.
+    skeletonizer : str, optional
+        A differentiable registered method (``Method.soft_skeleton`` is set;
+        default :data:`napari_skelite.methods.SOFT`): ``morphological``: the
+        soft skeleton of clDice (smooth, not topology preserving).
+        ``boolean``: topology-preserving thinning of the binarised prediction;
+        gradients reach the kept points. ``skelite``: the learned subfield
+        network's soft loop on the binarised prediction (straight-through):
+        its forward values are the plain network's skeleton, gradients reach
+        the prediction; with a paper-variant weights file, the paper's dense loop.
     iterations : int, optional
         Thinning iterations (``None``: until done; the morphological default is 10).
-    weights : path, optional
-        Skelite weights (default: the shipped subfield network of the input's dimensionality).
+    **options
+        The method's options, as :func:`napari_skelite.skeletonize` takes them
+        (e.g. Skelite's ``weights``: default the shipped subfield network of the
+        input's dimensionality); an option the method does not take is refused.
 
     Inputs are ``(B, 1, H, W)`` or ``(B, 1, D, H, W)`` probabilities and binary targets.
     """
 
-    def __init__(self, skeletonizer: str = "morphological", iterations: int | None = None, weights=None):
+    def __init__(self, skeletonizer: str = methods.SOFT, *, iterations: int | None = None, **options):
         super().__init__()
         record = methods.get(skeletonizer)
         if not record.differentiable:
@@ -46,7 +48,7 @@ class ClDiceLoss(nn.Module):
             raise ValueError(f"method {skeletonizer!r} is not differentiable; choose one of {usable}.")
         self.skeletonizer = record.name
         self.iterations = iterations
-        self._options = record.select({"weights": weights})
+        self._options = record.resolve(options)
         self._soft = record.soft_skeleton
 
     def skeleton(self, x: torch.Tensor) -> torch.Tensor:

@@ -236,6 +236,14 @@ def test_closing_the_viewer_mid_run_cancels_the_job(plugin_widget, qtbot, blocke
     assert job.cancelled.is_set() and not job.thread.is_alive()
 
 
+def test_the_widget_opens_on_the_registrys_default_method(plugin_widget, monkeypatch):
+    from napari_skelite import methods
+
+    monkeypatch.setattr(methods, "DEFAULT", "boolean")  # not the first method registered
+    _viewer, w = plugin_widget(labels())
+    assert w.method_combo.currentData() == "boolean"
+
+
 def test_a_registered_method_appears_in_the_widget_and_runs(plugin_widget, qtbot, toy_method):
     viewer, w = plugin_widget(labels())
     assert w.method_combo.itemText(w.method_combo.findData("toyerode")) == "Toy erosion"

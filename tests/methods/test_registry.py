@@ -96,3 +96,16 @@ def test_a_registered_methods_option_is_a_cli_flag_with_its_help_and_reaches_the
     assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"), "--method", "toyerode",
                  "--times", "2", "--no-record"]) == 0
     assert np.array_equal(np.load(tmp_path / "out.npy"), skeletonize(_blob(), "toyerode", times=2))
+
+
+def test_a_registered_differentiable_method_is_a_cldice_skeletonizer_with_its_options(toy_method):
+    import torch
+
+    from napari_skelite.losses import ClDiceLoss
+
+    x = torch.zeros(1, 1, 9, 9)
+    x[..., 2:7, 2:7] = 1
+    once, twice = ClDiceLoss("toyerode").skeleton(x), ClDiceLoss("toyerode", times=2).skeleton(x)
+    assert (float(once.sum()), float(twice.sum())) == (9.0, 1.0)
+    with pytest.raises(TypeError, match="takes no option 'weights'"):
+        ClDiceLoss("toyerode", weights="w.pt")

@@ -9,6 +9,8 @@ from napari_skelite.networks.weights import load_network
 from napari_skelite.training.data import DataConfig, make_sample, random_crops
 from napari_skelite.training.loop import teacher_forcing_batch
 
+from ._recipe import train_cli
+
 
 def test_samples_are_reproducible_from_their_seed():
     cfg = DataConfig.for_dim(2, size=48, crop=32)
@@ -30,8 +32,8 @@ def test_teacher_forcing_targets_delete_exactly_what_the_teacher_deletes():
 
 def test_training_smoke_run_writes_loadable_weights_and_a_card(tmp_path):
     out = tmp_path / "w2.pt"
-    rc = main(["train", "--dim", "2", "--out", str(out), "--steps", "3", "--batch", "2",
-               "--samples", "4", "--val-samples", "1", "--size", "48", "--crop", "32", "--checkpoint-every", "2"])
+    rc = train_cli(tmp_path, "--dim", "2", "--out", str(out), "--steps", "3", batch=2, samples=4, val_samples=1,
+                   data={"size": 48, "crop": 32}, checkpoint_every=2)
     assert rc == 0
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["steps"] == 3 and card["parameters"] == 37_889 and "b0_error" in card["validation"]
@@ -41,19 +43,19 @@ def test_training_smoke_run_writes_loadable_weights_and_a_card(tmp_path):
 
 def test_curves_option_sets_the_number_of_curves_of_the_generated_images(tmp_path):
     out = tmp_path / "w.pt"
-    assert main(["train", "--dim", "2", "--out", str(out), "--steps", "1", "--batch", "2", "--samples", "2",
-                 "--val-samples", "1", "--size", "48", "--crop", "32", "--curves", "1", "1"]) == 0
+    assert train_cli(tmp_path, ndim=2, out=str(out), steps=1, batch=2, samples=2, val_samples=1,
+                     data={"size": 48, "crop": 32, "n_curves": [1, 1]}) == 0
     assert json.loads(out.with_suffix(".json").read_text())["data_config"]["n_curves"] == [1, 1]
 
 
 def test_training_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "w.pt"
-    args = ["train", "--dim", "2", "--out", str(out), "--batch", "2", "--samples", "4", "--val-samples", "1",
-            "--size", "48", "--crop", "32", "--checkpoint-every", "1"]
-    assert main(args + ["--steps", "2"]) == 0
+    options = dict(ndim=2, out=str(out), batch=2, samples=4, val_samples=1, data={"size": 48, "crop": 32},
+                   checkpoint_every=1)
+    assert train_cli(tmp_path, "--steps", "2", **options) == 0
     ck = torch.load(out.with_suffix(".ckpt"), weights_only=False)
     assert ck["step"] == 2
-    assert main(args + ["--steps", "3"]) == 0
+    assert train_cli(tmp_path, "--steps", "3", **options) == 0
     assert torch.load(out.with_suffix(".ckpt"), weights_only=False)["step"] == 3
 
 
@@ -81,11 +83,10 @@ def test_a_run_killed_after_a_checkpoint_and_resumed_equals_one_that_never_stopp
     a, b = (torch.load(tmp_path / r / "w.pt", weights_only=True)["state_dict"] for r in ("whole", "cut"))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
-@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--batch", "0"), ("--crop", "80"), ("--downscale", "1.5"),
-                                         ("--curves", "5 2"), ("--curves", "0 3")])
-def test_bad_training_options_are_clear_errors(tmp_path, capsys, flag, value):
-    args = ["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--size", "48", "--crop", "32", flag, *value.split()]
-    assert main(args) == 2
+@pytest.mark.parametrize("option", [{"steps": 0}, {"batch": 0}, {"crop": 80}, {"downscale": 1.5},
+                                    {"n_curves": [5, 2]}, {"curves": [0, 3]}])
+def test_bad_training_options_are_clear_errors(tmp_path, capsys, option):
+    assert train_cli(tmp_path, ndim=2, out=str(tmp_path / "w.pt"), **({"size": 48, "crop": 32} | option)) == 2
     assert "must" in capsys.readouterr().err
     assert not (tmp_path / "w.pt").exists()
 
@@ -102,8 +103,8 @@ def test_the_same_seed_and_command_give_the_same_weights_and_metrics(tmp_path):
     cards = []
     for run in ("a", "b"):
         out = tmp_path / run / "w.pt"
-        assert main(["train", "--dim", "2", "--out", str(out), "--steps", "3", "--batch", "2", "--samples", "4",
-                     "--val-samples", "1", "--size", "48", "--crop", "32", "--seed", "7"]) == 0
+        assert train_cli(tmp_path, "--seed", "7", ndim=2, out=str(out), steps=3, batch=2, samples=4, val_samples=1,
+                         data={"size": 48, "crop": 32}) == 0
         cards.append(json.loads(out.with_suffix(".json").read_text()))
     assert cards[0]["validation"] == cards[1]["validation"]
     a, b = (torch.load(tmp_path / r / "w.pt", weights_only=True)["state_dict"] for r in ("a", "b"))
@@ -112,9 +113,9 @@ def test_the_same_seed_and_command_give_the_same_weights_and_metrics(tmp_path):
 
 def test_topology_weights_reach_both_training_phases_and_the_card(tmp_path):
     out = tmp_path / "w.pt"
-    rc = main(["train", "--dim", "2", "--out", str(out), "--steps", "4", "--batch", "2", "--samples", "4",
-               "--val-samples", "1", "--size", "48", "--crop", "32", "--unrolled-fraction", "0.5",
-               "--topo-weight", "1", "--hole-weight", "20", "--guard-weight", "2", "--stray-weight", "5"])
+    rc = train_cli(tmp_path, ndim=2, out=str(out), steps=4, batch=2, samples=4, val_samples=1,
+                   data={"size": 48, "crop": 32}, unrolled_fraction=0.5, topo_weight=1, hole_weight=20, guard_weight=2,
+                   stray_weight=5)
     assert rc == 0
     cfg = json.loads(out.with_suffix(".json").read_text())["config"]
     assert (cfg["topo_weight"], cfg["hole_weight"], cfg["guard_weight"], cfg["stray_weight"]) == (1.0, 20.0, 2.0, 5.0)

@@ -5,12 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from napari_skelite.cli import main
 from napari_skelite.networks.network import SkeliteNet
 from napari_skelite.training import objectives
 from napari_skelite.training.data import DataConfig, make_sample, random_crops
 from napari_skelite.training.loop import teacher_forcing_batch
 from napari_skelite.training.windows import gather_windows, sample_band_points, window_bce
+
+from ._recipe import train_cli
 
 
 def _all_points(x):
@@ -85,15 +86,14 @@ def test_sampling_rates_outside_zero_to_one_are_refused():
 
 def test_training_on_sampled_windows_runs_and_records_its_options(tmp_path):
     out = tmp_path / "w3.pt"
-    assert main(["train", "--dim", "3", "--out", str(out), "--steps", "3", "--batch", "2", "--samples", "3",
-                 "--val-samples", "1", "--size", "20", "--crop", "16", "--window-rates", "0.5", "0.2",
-                 "--unrolled-batch", "1", "--unrolled-fraction", "0.34"]) == 0
+    assert train_cli(tmp_path, ndim=3, out=str(out), steps=3, batch=2, samples=3, val_samples=1,
+                     data={"size": 20, "crop": 16}, window_rates=[0.5, 0.2], unrolled_batch=1,
+                     unrolled_fraction=0.34) == 0
     config = json.loads(out.with_suffix(".json").read_text())["config"]
     assert config["window_rates"] == [0.5, 0.2] and config["unrolled_batch"] == 1
 
 
-@pytest.mark.parametrize("flag, value", [("--window-rates", ["0", "0.5"]), ("--unrolled-batch", ["0"])])
-def test_bad_window_options_are_clear_errors(tmp_path, capsys, flag, value):
-    rc = main(["train", "--dim", "2", "--out", str(tmp_path / "w.pt"), "--steps", "1", flag, *value])
-    assert rc == 2
+@pytest.mark.parametrize("option", [{"window_rates": [0, 0.5]}, {"unrolled_batch": 0}])
+def test_bad_window_options_are_clear_errors(tmp_path, capsys, option):
+    assert train_cli(tmp_path, ndim=2, out=str(tmp_path / "w.pt"), steps=1, **option) == 2
     assert "napari-skelite: error:" in capsys.readouterr().err

@@ -104,6 +104,7 @@ class SkeletonizeWidget(QWidget):
         for record in methods.methods():
             self.method_combo.addItem(record.label, record.name)
             self.method_combo.setItemData(self.method_combo.count() - 1, record.description, Qt.ItemDataRole.ToolTipRole)
+        self.method_combo.setCurrentIndex(self.method_combo.findData(methods.DEFAULT))
         form.addRow("method", self.method_combo)
         self.iterations = QSpinBox()
         self.iterations.setRange(0, 10_000)

@@ -15,6 +15,7 @@ from ._registry import (
     BASELINE,
     DEFAULT,
     REFERENCE,
+    SOFT,
     Method,
     Option,
     count_iterations,
@@ -28,6 +29,6 @@ from ._registry import (
 )
 
 __all__ = [
-    "BASELINE", "DEFAULT", "REFERENCE", "Method", "Option", "count_iterations", "get", "methods", "names", "options_by_name",
-    "register", "thinning_halo", "unregister",
+    "BASELINE", "DEFAULT", "REFERENCE", "SOFT", "Method", "Option", "count_iterations", "get", "methods", "names",
+    "options_by_name", "register", "thinning_halo", "unregister",
 ]

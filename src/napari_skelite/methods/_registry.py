@@ -222,6 +222,8 @@ DEFAULT = "skelite"
 REFERENCE = "boolean"
 #: the size and coverage baseline of the comparison table (scikit-image)
 BASELINE = "classic"
+#: the differentiable method :class:`~napari_skelite.losses.ClDiceLoss` uses when none is named (clDice's own)
+SOFT = "morphological"
 
 
 def register(method: Method) -> Method:

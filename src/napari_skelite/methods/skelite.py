@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validate import PRECISIONS, check_precision
 from ._registry import Method, Option, count_iterations, register, thinning_halo
 
 if TYPE_CHECKING:
@@ -14,8 +13,17 @@ if TYPE_CHECKING:
 
 #: the network variants (``napari_skelite.networks.VARIANTS``, named here without importing torch)
 VARIANTS = ("paper", "subfield")
+#: the precisions of the paper variant's matrix products
+PRECISIONS = ("float32", "bfloat16")
 
-__all__ = ["METHOD", "run", "variant_of"]
+__all__ = ["METHOD", "PRECISIONS", "VARIANTS", "run", "variant_of"]
+
+
+def _check_precision(precision) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else a :class:`ValueError` naming them."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+    return precision
 
 
 def load_cached(*args):
@@ -93,7 +101,7 @@ def run(mask: np.ndarray, *, iterations=None, device="cpu", return_steps=False, 
     """
     from ..networks import SubfieldNet
 
-    precision = check_precision(precision)
+    precision = _check_precision(precision)
     model = load_cached(mask.ndim, device, weights, variant)
     if isinstance(model, SubfieldNet):
         if dense or precision != "float32":

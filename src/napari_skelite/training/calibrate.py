@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import methods
 from ..api import skeletonize
 from ..networks.weights import load_network, read_card, save_network
 from .data import DataConfig, make_masks
-from .evaluate import case_metrics, held_out_kwargs, small_check, validate
+from .evaluate import case_metrics, held_out_kwargs, network_skeleton, small_check, validate
 
 __all__ = ["OFFSETS", "THIN_COST", "calibrate", "calibration_table", "choose_offset", "offset_of", "with_offset"]
 
@@ -45,12 +46,11 @@ def offset_of(card: dict) -> float:
 def calibration_table(net, ndim: int, seed: int, n: int, offsets=OFFSETS) -> list[dict]:
     """Mean Betti errors, thinness and size for each offset on ``n`` calibration images."""
     masks = make_masks(DataConfig.for_dim(ndim, **held_out_kwargs(ndim)), n, seed)
-    classic = [skeletonize(m, "classic") for m in masks]
+    classic = [skeletonize(m, methods.BASELINE) for m in masks]
     rows = []
     for off in offsets:
         shifted = with_offset(net, off)
-        ms = [case_metrics(skeletonize(m, "skelite", weights=shifted, device="cpu", check_topology=False), m, c)
-              for m, c in zip(masks, classic)]
+        ms = [case_metrics(network_skeleton(m, shifted, guard=True), m, c) for m, c in zip(masks, classic)]
         row = {"offset": float(off)}
         for k in ("b0_error", "b1_error", "thinness", "size_vs_classic", "coverage_classic"):
             row[k] = float(np.mean([r[k] for r in ms]))

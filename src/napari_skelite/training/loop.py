@@ -10,7 +10,7 @@ the full loop on the student's own states.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from ..networks.network import Skelite, SkeliteNet
 from ..networks.weights import load_network, read_card
 from ..ops import cross_erode
 from . import objectives
+from .config import TrainConfig
 from .data import DataConfig, make_dataset, random_crops, teacher_description
 from .evaluate import small_check, validate
 from .harness import Harness
@@ -27,56 +28,6 @@ from .subfield import train_subfield
 from .windows import window_bce
 
 __all__ = ["TrainConfig", "teacher_forcing_batch", "train"]
-
-
-@dataclass
-class TrainConfig:
-    ndim: int = 2
-    out: str = "weights/skelite_2d.pt"
-    seed: int = 0
-    steps: int = 2000            # total optimiser steps
-    unrolled_fraction: float = 0.3
-    batch: int = 16              # crops per step
-    samples: int = 2000          # generated images/volumes
-    val_samples: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-7
-    keep_weight: float = 2.0
-    balance: bool = False        # average kept and deleted points as separate classes
-    thin_weight: float = 2.0
-    topo_weight: float = 0.0     # extra BCE weight of kept points whose deletion would change the topology
-    hole_weight: float = 0.0     # extra BCE weight of kept points whose deletion would punch a one-point hole
-    guard_weight: float = 0.0    # unrolled: weight of keeping the deletions the topology guard refuses
-    stray_weight: float = 0.0    # extra weight of deleting points that would be left isolated (both phases)
-    cldice_weight: float = 0.2
-    threads: int = 1
-    cache: str | None = None
-    checkpoint_every: int = 100
-    data: dict = field(default_factory=dict)
-    init: str | None = None      # start from these weights (fine-tuning) instead of random ones
-    device: str = "cpu"          # where the network trains ("auto", "cpu", "cuda"); data stays on the CPU
-    # teacher forcing on sampled 7x7(x7) windows instead of whole crops: (near, far) sampling
-    # rates of deletions near a kept point and of the others (training.windows); None: whole crops
-    window_rates: tuple | None = None
-    unrolled_batch: int | None = None  # crops per unrolled step (default: batch)
-    variant: str = "paper"       # "paper" or "subfield" (training.subfield)
-
-    def __post_init__(self):
-        if self.ndim not in (2, 3):
-            raise ValueError(f"--dim must be 2 or 3; got {self.ndim}.")
-        for name in ("steps", "batch", "samples", "val_samples", "threads", "checkpoint_every", "unrolled_batch"):
-            if getattr(self, name) is None:
-                continue
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}.")
-        if self.variant not in ("paper", "subfield"):
-            raise ValueError(f"variant must be 'paper' or 'subfield'; got {self.variant!r}.")
-        if not 0 <= self.unrolled_fraction <= 1:
-            raise ValueError(f"unrolled-fraction must be within [0, 1]; got {self.unrolled_fraction}.")
-        if self.window_rates is not None:
-            self.window_rates = tuple(float(r) for r in self.window_rates)
-            if len(self.window_rates) != 2 or not all(0 < r <= 1 for r in self.window_rates):
-                raise ValueError(f"window-rates must be two rates within (0, 1]; got {self.window_rates}.")
 
 
 def teacher_forcing_batch(mask, skel, outside: float = 1.0):

@@ -43,6 +43,7 @@ from ..networks.subfield import (
 )
 from ..topology.simple import simple_point_lut
 from ..topology.thinning import thin
+from .config import PER_CLASS
 from .data import DataConfig, make_masks, make_shapes
 from .evaluate import held_out_kwargs
 from .harness import Harness
@@ -199,7 +200,7 @@ def train_subfield(cfg, progress=None, log=print, command: str | None = None) ->
     dev = resolve_device(cfg.device)  # batches are drawn on the CPU, the network trains on ``dev``
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    per_class = int(cfg.data.get("per_class", 2000))
+    per_class = int(cfg.data.get("per_class", PER_CLASS))
     masks = make_shapes(cfg.ndim, cfg.samples, cfg.seed)
     data = window_dataset(masks, per_class, np.random.default_rng(cfg.seed + 1), progress)
     held = window_dataset(make_shapes(cfg.ndim, cfg.val_samples, cfg.seed + 10_000), 10**9,
