@@ -547,7 +547,7 @@ def branches_of_points(points: SkeletonPoints, callback=None):
         The same table (rows, order, columns, dtypes) and paths as for the
         whole skeleton image.
     """
-    from .graph import _label_rows, _table
+    from ._branch_table import _label_rows, _table
 
     sp = np.asarray(points.spacing, np.float64)
     ndim = len(points.shape)
