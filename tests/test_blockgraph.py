@@ -243,3 +243,21 @@ def test_the_pixel_graph_built_from_points_is_the_one_skan_builds_from_the_image
     np.testing.assert_array_equal(got.coordinates, ref.coordinates)
     for name in ("indptr", "indices", "data"):
         np.testing.assert_array_equal(getattr(got.paths, name), getattr(ref.paths, name))
+
+
+def test_a_boolean_skeleton_and_mask_give_the_whole_volumes_table():
+    mask = bezier_tree((30, 40, 40), n_curves=3, radius=(1.0, 3.0), seed=2)
+    skel = skeletonize(mask, "boolean") > 0
+    _same_branches(skel, 7, (2.0, 1.0, 1.0), mask=mask, mask_chunks=9)
+
+
+def test_the_blocks_are_read_on_a_distributed_cluster_when_a_client_is_active():
+    distributed = pytest.importorskip("distributed")
+    labels = _labels(9, 2)
+    skel = skeletonize(labels, "boolean")
+    whole = branch_table(skel, mask=labels)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster):
+            blocks = branch_table(da.from_array(skel, chunks=6), mask=da.from_array(labels, chunks=6),
+                                  callback=lambda done, total: None)
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)

@@ -59,7 +59,7 @@ _RADIUS_HALO = 16
 _BATCH = 1 << 18
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SkeletonPoints:
     """The points of a minimal skeleton, as a list: what the graph functions need of a chunked skeleton.
 
