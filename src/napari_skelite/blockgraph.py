@@ -242,7 +242,7 @@ def _keys(coords: np.ndarray, shape) -> np.ndarray:
     return (np.asarray(coords, np.int64) + 1) @ strides
 
 
-def neighbour_index(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def neighbour_index(points: np.ndarray, offsets: np.ndarray, rows: slice | None = None) -> np.ndarray:
     """The row of ``points + offsets[k]`` in ``points`` for every point and offset; -1 where there is none.
 
     Parameters
@@ -251,15 +251,18 @@ def neighbour_index(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         Distinct points (any order).
     offsets : (K, ndim) int array
         Steps to the neighbours asked for, each entry -1, 0 or 1.
+    rows : slice, optional
+        Only the neighbours of these points (default: all).
 
     Returns
     -------
-    (N, K) intp array
+    (R, K) intp array, R the number of ``rows``
     """
     points = np.asarray(points)
     offsets = np.asarray(offsets, np.int64).reshape(-1, points.shape[1])
-    out = np.full((len(points), len(offsets)), -1, np.intp)
-    if not len(points):
+    wanted = np.arange(len(points))[rows if rows is not None else slice(None)]
+    out = np.full((len(wanted), len(offsets)), -1, np.intp)
+    if not len(wanted):
         return out
     lo = points.min(0)
     shape = points.max(0) - lo + 1
@@ -267,17 +270,19 @@ def neighbour_index(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     steps = _keys(offsets, shape) - _keys(np.zeros((1, points.shape[1]), np.int64), shape)
-    for a in range(0, len(points), _BATCH):
-        want = keys[a:a + _BATCH, None] + steps[None, :]
+    for a in range(0, len(wanted), _BATCH):
+        want = keys[wanted[a:a + _BATCH], None] + steps[None, :]
         at = np.minimum(np.searchsorted(sorted_keys, want), len(sorted_keys) - 1)
         out[a:a + _BATCH] = np.where(sorted_keys[at] == want, order[at], -1)
     return out
 
 
-def _same_label_neighbours(coords: np.ndarray, labels: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def _same_label_neighbours(coords: np.ndarray, labels: np.ndarray, offsets: np.ndarray,
+                           rows: slice | None = None) -> np.ndarray:
     """:func:`neighbour_index` keeping only neighbours of the point's own label."""
-    nb = neighbour_index(coords, offsets)
-    nb[(nb >= 0) & (labels[np.maximum(nb, 0)] != labels[:, None])] = -1
+    nb = neighbour_index(coords, offsets, rows)
+    own = labels[rows if rows is not None else slice(None)]
+    nb[(nb >= 0) & (labels[np.maximum(nb, 0)] != own[:, None])] = -1
     return nb
 
 
@@ -296,10 +301,15 @@ def _deletable(coords: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
     ndim = coords.shape[1]
     offsets = np.array(neighbour_offsets(ndim))
-    nb = _same_label_neighbours(coords, labels, offsets) >= 0
-    codes = (nb.astype(np.int64) << np.arange(len(offsets), dtype=np.int64)).sum(1)
-    simple = simple_point_lut(ndim, "cpu")(torch.from_numpy(codes)).numpy()
-    return simple & (nb.sum(1) >= 2)
+    bits = np.arange(len(offsets), dtype=np.int64)
+    table = simple_point_lut(ndim, "cpu")
+    out = np.zeros(len(coords), bool)
+    for a in range(0, len(coords), _BATCH):  # a batch at a time: the (points, 26) tables stay small
+        rows = slice(a, a + _BATCH)
+        nb = _same_label_neighbours(coords, labels, offsets, rows) >= 0
+        simple = table(torch.from_numpy((nb.astype(np.int64) << bits).sum(1))).numpy()
+        out[rows] = simple & (nb.sum(1) >= 2)
+    return out
 
 
 def _minimal(coords: np.ndarray, labels: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
@@ -532,7 +542,7 @@ def _skan_skeleton(local: np.ndarray, nb: np.ndarray, lengths: np.ndarray, value
                                                          spacing=sp))
 
 
-def branches_of_points(points: SkeletonPoints, callback=None):
+def branches_of_points(points: SkeletonPoints, *, callback=None):
     """:func:`napari_skelite.graph.branches` of the skeleton whose points are ``points``.
 
     Parameters

@@ -167,7 +167,7 @@ def branches(skeleton, spacing=None, *, mask=None, callback=None) -> Branches:
     if points is not None:
         from .blockgraph import branches_of_points
 
-        return branches_of_points(points, callback)
+        return branches_of_points(points, callback=callback)
     skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
     return _branches(minimal_skeleton(skeleton, callback=callback), np.asarray(sp), mask, callback)
 
@@ -329,7 +329,7 @@ def to_networkx(skeleton, spacing=None, *, mask=None, callback=None):
         from .blockgraph import branches_of_points
 
         sp = np.asarray(points.spacing)
-        return _networkx(branches_of_points(points, callback), sp, points.radius is not None, callback)
+        return _networkx(branches_of_points(points, callback=callback), sp, points.radius is not None, callback)
     skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
     sp = np.asarray(sp)
     return _networkx(_branches(minimal_skeleton(skeleton, callback=callback), sp, mask, callback), sp,

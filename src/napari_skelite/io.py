@@ -493,7 +493,7 @@ def _write_graph_points(path: Path, suffix: str, read, overwrite: bool, callback
             with open(tmp, "w") as f:
                 f.write(text)
             return
-        b = branches_of_points(points, callback)
+        b = branches_of_points(points, callback=callback)
         if suffix == ".csv":
             b.table.to_csv(tmp, index=False)
         else:
