@@ -149,3 +149,36 @@ def test_writing_counts_every_block_once(tmp_path):
 def test_a_short_unit_is_written_with_its_ngff_name(tmp_path):
     write_zarr(tmp_path / "out.zarr", np.ones((4, 4), np.uint8), spacing=(0.5, 0.5), unit="um")
     assert read_zarr(tmp_path / "out.zarr").unit == "micrometer"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".graphml", ".swc"])
+def test_a_graph_of_an_ome_zarr_input_is_read_block_by_block_and_equals_the_in_memory_runs(tmp_path, suffix,
+                                                                                           monkeypatch):
+    from napari_skelite import volume_run
+
+    labels = _vessels()
+    src = _ome(tmp_path / "in.zarr", labels, chunks=8)
+
+    def gathered(*args, **kwargs):
+        raise AssertionError("the skeleton was gathered in memory")
+
+    monkeypatch.setattr(volume_run, "_write_file", gathered)
+    assert main(["skeletonize", str(src), str(tmp_path / f"blocks{suffix}"), "--method", "skelite"]) == 0
+    expected = _graph_file(tmp_path / f"whole{suffix}", labels, spacing=(2.0, 0.5, 0.5))  # the OME-Zarr's voxel size
+    assert (tmp_path / f"blocks{suffix}").read_text() == expected.read_text()
+    rec = json.loads((tmp_path / f"blocks{suffix}.json").read_text())
+    assert rec["skeleton_points"] == int((skeletonize(labels, "skelite") > 0).sum())
+
+
+def _graph_file(path, labels, spacing):
+    """The graph file of the in-memory skeleton of ``labels``, as the in-memory command line writes it."""
+    from napari_skelite.io import write_graph
+
+    return write_graph(path, skeletonize(labels, "skelite"), spacing=spacing, mask=labels)
+
+
+def test_a_pruned_graph_of_an_ome_zarr_input_still_gathers_the_skeleton(tmp_path):
+    labels = _vessels()
+    src = _ome(tmp_path / "in.zarr", labels, chunks=8)
+    assert main(["skeletonize", str(src), str(tmp_path / "t.csv"), "--method", "boolean", "--prune", "3"]) == 0
+    assert (tmp_path / "t.csv").stat().st_size > 0

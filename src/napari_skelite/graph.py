@@ -10,41 +10,26 @@ Their ``callback``, when given, is called as ``callback(done, total)`` as
 the work goes on: every iteration of the minimal skeleton's thinning, then
 every label (or every few hundred branches or points). It may raise to stop
 the work (a Cancel button): the exception reaches the caller.
+
+:func:`branches`, :func:`branch_table` and :func:`to_networkx` also take a
+chunked skeleton (a dask or Zarr array, with a dask, Zarr or numpy mask):
+its points are read block by block (:func:`napari_skelite.blockgraph.skeleton_points`)
+and the result is the one of the whole skeleton in memory, without holding
+more than a block and the list of skeleton points. They take a
+:class:`~napari_skelite.blockgraph.SkeletonPoints` too (points read once, for
+several outputs). The callback is then also called after every block read.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
+from ._branch_table import BRANCH_TYPES, Branches, _label_rows, _table
 from ._validate import as_label_array, check_spacing
 from .metrics import label_boxes
 
 __all__ = ["BRANCH_TYPES", "Branches", "branch_table", "branches", "minimal_skeleton", "prune", "radius_image",
            "to_networkx"]
-
-#: skan's branch type codes 0-3, by name
-BRANCH_TYPES = ("end-end", "junction-end", "junction-junction", "cycle")
-
-_INT_COLUMNS = ("label", "skeleton_id", "node_id_src", "node_id_dst", "branch_type_code")
-
-
-@dataclass
-class Branches:
-    """Every branch of a skeleton label image.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per branch (see :func:`branch_table`).
-    paths : list of (K, ndim) int arrays
-        The pixel coordinates of each row's branch, in order along it.
-    """
-
-    table: object
-    paths: list
-
 
 def radius_image(mask, spacing=1.0, *, callback=None) -> np.ndarray:
     """Distance of every point of each label to the nearest point outside that label, in physical units.
@@ -110,6 +95,30 @@ def minimal_skeleton(skeleton, *, callback=None) -> np.ndarray:
     return skeletonize_array(as_label_array(skeleton, "skeleton"), methods.REFERENCE, device="cpu", callback=callback)
 
 
+def _takes_points(skeleton) -> bool:
+    """Whether ``skeleton`` is a chunked skeleton (dask, Zarr) or a SkeletonPoints: the graph comes from its points."""
+    from .blockgraph import SkeletonPoints, is_lazy_array
+
+    return isinstance(skeleton, SkeletonPoints) or is_lazy_array(skeleton)
+
+
+def _points_input(skeleton, spacing, mask, callback):
+    """The :class:`~napari_skelite.blockgraph.SkeletonPoints` of a chunked skeleton (read block by block) or of
+    a ``SkeletonPoints`` input (checked against ``spacing`` and ``mask``); None for any other input."""
+    from .blockgraph import SkeletonPoints, is_lazy_array, skeleton_points
+
+    if isinstance(skeleton, SkeletonPoints):
+        if mask is not None:
+            raise ValueError("a SkeletonPoints input has its radii already; pass the mask to skeleton_points.")
+        if spacing is not None and check_spacing(spacing, len(skeleton.shape)) != tuple(skeleton.spacing):
+            raise ValueError(f"a SkeletonPoints input was read with spacing {skeleton.spacing}; got {spacing!r}. "
+                             "Leave `spacing` out, or read the points again with it.")
+        return skeleton
+    if is_lazy_array(skeleton):
+        return skeleton_points(skeleton, spacing, mask=mask, callback=callback)
+    return None
+
+
 def _graph_inputs(skeleton, spacing, mask):
     """Validated ``(skeleton, spacing, mask)``: label arrays of one shape, a finite non-zero size per axis."""
     skeleton = as_label_array(skeleton, "skeleton")
@@ -122,19 +131,24 @@ def _graph_inputs(skeleton, spacing, mask):
     return skeleton, sp, mask
 
 
-def branches(skeleton, spacing=1.0, *, mask=None, callback=None) -> Branches:
+def branches(skeleton, spacing=None, *, mask=None, callback=None) -> Branches:
     """The branches of every label id of a skeleton, with their paths.
 
     Parameters
     ----------
-    skeleton : (M, N) or (P, M, N) int array
+    skeleton : (M, N) or (P, M, N) int array, dask or Zarr array, or SkeletonPoints
         A skeleton label image (as returned by :func:`napari_skelite.skeletonize`);
         its redundant points are removed first (:func:`minimal_skeleton`).
+        A dask or Zarr array is read block by block (see the module docstring),
+        with the same result.
     spacing : float or sequence of float, optional
         Physical size of a pixel along each axis (e.g. the layer's ``scale``;
-        a negative one, from a flipped axis, counts by its size). ``None``: 1.
+        a negative one, from a flipped axis, counts by its size). ``None``: 1
+        (for a SkeletonPoints input: its own).
     mask : array of ``skeleton``'s shape, optional
         The segmentation the skeleton came from: gives each branch its mean radius.
+        For a chunked skeleton it may be a dask or Zarr array (read only where
+        the skeleton has points).
     callback : callable, optional
         ``callback(done, total)`` as the work goes on; raise in it to stop (see the module docstring).
 
@@ -146,16 +160,21 @@ def branches(skeleton, spacing=1.0, *, mask=None, callback=None) -> Branches:
     ------
     ValueError, TypeError
         For a skeleton or mask that is not a label image, a mask of another
-        shape, or a spacing that is NaN, infinite, zero or not one per axis.
+        shape, or a spacing that is NaN, infinite, zero or not one per axis;
+        for a SkeletonPoints input, a mask or another spacing.
     """
+    points = _points_input(skeleton, spacing, mask, callback)
+    if points is not None:
+        from .blockgraph import branches_of_points
+
+        return branches_of_points(points, callback=callback)
     skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
     return _branches(minimal_skeleton(skeleton, callback=callback), np.asarray(sp), mask, callback)
 
 
 def _branches(skeleton: np.ndarray, sp: np.ndarray, mask, callback=None) -> Branches:
     """:func:`branches` of a validated, minimal skeleton."""
-    import pandas as pd
-    from skan import Skeleton, summarize
+    from skan import Skeleton
 
     radius = radius_image(mask, sp, callback=callback) if mask is not None else None
     frames, paths = [], []
@@ -166,48 +185,19 @@ def _branches(skeleton: np.ndarray, sp: np.ndarray, mask, callback=None) -> Bran
         s = np.pad(skeleton[box] == lab, 1)
         lo = np.array([b.start for b in box]) - 1
         isolated = s & (_degrees(s) == 0)  # single points: skan leaves them out
-        pieces = 0
+        sk = None
         if (s & ~isolated).any():
             # skan averages the skeleton image's own values along a path: put the radius there
             line = s & ~isolated
             image = line if radius is None else np.where(line, np.maximum(np.pad(radius[box], 1), 1e-12), 0.0)
             sk = Skeleton(image, spacing=sp)
-            df = summarize(sk, separator="_")
-            for k in range(df.shape[0]):
-                paths.append(np.asarray(sk.path_coordinates(k), np.intp) + lo)
-            for i in range(skeleton.ndim):  # back from the padded box to image coordinates
-                for end in ("src", "dst"):
-                    df[f"image_coord_{end}_{i}"] += lo[i]
-                    df[f"coord_{end}_{i}"] += lo[i] * sp[i]
-            df.insert(0, "label", np.uint64(lab))
-            frames.append(df)
-            pieces = int(df["skeleton_id"].max()) + 1
-        for j, point in enumerate(np.argwhere(isolated)):
-            r = 0.0 if radius is None else float(radius[tuple(point + lo)])
-            frames.append(pd.DataFrame([_point_row(np.uint64(lab), point + lo, sp, pieces + j, r)]))
-            paths.append((point + lo)[None])
-    columns = ["label", "skeleton_id", "node_id_src", "node_id_dst", "branch_distance", "branch_type",
-               "branch_type_code", "euclidean_distance", "tortuosity"]
-    if not frames:
-        return Branches(pd.DataFrame(columns=columns + (["mean_radius"] if mask is not None else [])), [])
-    t = pd.concat(frames, ignore_index=True)
-    t["branch_type_code"] = t["branch_type"].astype(np.int64)
-    t["branch_type"] = [BRANCH_TYPES[c] for c in t["branch_type_code"]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tort = t["branch_distance"] / t["euclidean_distance"]
-    t["tortuosity"] = np.where(t["branch_distance"] == 0, 1.0, np.where(t["branch_type_code"] == 3, np.nan, tort))
-    if mask is not None:
-        t["mean_radius"] = t["mean_pixel_value"]
-    t = t.drop(columns=["mean_pixel_value", "stdev_pixel_value"])
-    for col in _INT_COLUMNS[1:]:
-        t[col] = t[col].astype(np.int64)
-    ids = t["label"].to_numpy(np.uint64)
-    t["label"] = ids if ids.max() > np.iinfo(np.int64).max else ids.astype(np.int64)  # ids of 2**63 and more
-    rest = [c for c in t.columns if c not in columns and c != "mean_radius"]
-    return Branches(t[columns + (["mean_radius"] if mask is not None else []) + rest], paths)
+        points = np.argwhere(isolated) + lo
+        radii = [0.0 if radius is None else float(radius[tuple(point)]) for point in points]
+        _label_rows(frames, paths, np.uint64(lab), sk, lo, points, radii, sp)
+    return _table(frames, paths, mask is not None)
 
 
-def branch_table(skeleton, spacing=1.0, *, mask=None, callback=None):
+def branch_table(skeleton, spacing=None, *, mask=None, callback=None):
     """One row per skeleton branch, for every label id.
 
     Parameters
@@ -226,21 +216,10 @@ def branch_table(skeleton, spacing=1.0, *, mask=None, callback=None):
         cycle, which has no ends); with ``mask``, ``mean_radius`` (see
         :func:`radius_image`); then the end coordinates. Id columns are
         integers; a piece of skeleton that is a single point gets one row of
-        length 0 at that point.
+        length 0 at that point. A chunked skeleton (dask or Zarr array) gives
+        the table of the whole skeleton in memory, row for row.
     """
     return branches(skeleton, spacing, mask=mask, callback=callback).table
-
-
-def _point_row(lab, point, spacing, piece: int = 0, radius: float = 0.0) -> dict:
-    """The branch row of a one-point piece of skeleton: a branch of length 0 from the point to itself."""
-    row = {"label": lab, "skeleton_id": piece, "node_id_src": 0, "node_id_dst": 0, "branch_distance": 0.0,
-           "branch_type": 0, "mean_pixel_value": radius, "stdev_pixel_value": 0.0}
-    for end in ("src", "dst"):
-        row.update({f"image_coord_{end}_{i}": float(p) for i, p in enumerate(point)})
-    for end in ("src", "dst"):
-        row.update({f"coord_{end}_{i}": float(p * s) for i, (p, s) in enumerate(zip(point, spacing))})
-    row["euclidean_distance"] = 0.0
-    return row
 
 
 def prune(skeleton, length: float, *, spacing=1.0, specks: bool = True, callback=None) -> np.ndarray:
@@ -334,7 +313,7 @@ def _degrees(s: np.ndarray) -> np.ndarray:
     return np.where(s, ndimage.convolve(s.astype(np.int32), kernel, mode="constant"), 0)
 
 
-def to_networkx(skeleton, spacing=1.0, *, mask=None, callback=None):
+def to_networkx(skeleton, spacing=None, *, mask=None, callback=None):
     """The skeleton as a ``networkx.MultiGraph``: junctions and end points as nodes, branches as edges.
 
     Nodes are named ``"<label>:<skeleton_id>:<node>"`` and carry ``label`` and
@@ -343,12 +322,24 @@ def to_networkx(skeleton, spacing=1.0, *, mask=None, callback=None):
     ``tortuosity`` and, with ``mask``, ``mean_radius``. A cycle is a self-loop;
     a one-point skeleton a node without edges. ``skeleton``, ``spacing`` and
     ``mask`` are checked as by :func:`branches`; ``callback`` is called as there.
+    A chunked skeleton (dask or Zarr array) or SkeletonPoints is taken as by :func:`branches`.
     """
-    import networkx as nx
+    points = _points_input(skeleton, spacing, mask, callback)
+    if points is not None:
+        from .blockgraph import branches_of_points
 
+        sp = np.asarray(points.spacing)
+        return _networkx(branches_of_points(points, callback=callback), sp, points.radius is not None, callback)
     skeleton, sp, mask = _graph_inputs(skeleton, spacing, mask)
     sp = np.asarray(sp)
-    b = _branches(minimal_skeleton(skeleton, callback=callback), sp, mask, callback)
+    return _networkx(_branches(minimal_skeleton(skeleton, callback=callback), sp, mask, callback), sp,
+                     mask is not None, callback)
+
+
+def _networkx(b: Branches, sp: np.ndarray, with_radius: bool, callback=None):
+    """:func:`to_networkx` of the branches ``b`` (made with ``sp``; ``with_radius``: they have ``mean_radius``)."""
+    import networkx as nx
+
     t = b.table
     g = nx.MultiGraph()
     names = ("x", "y", "z")
@@ -365,7 +356,7 @@ def to_networkx(skeleton, spacing=1.0, *, mask=None, callback=None):
             continue  # a one-point skeleton: a node only
         attrs = {"label": int(row.label), "length": float(row.branch_distance), "branch_type": row.branch_type,
                  "tortuosity": float(row.tortuosity)}
-        if mask is not None:
+        if with_radius:
             attrs["mean_radius"] = float(row.mean_radius)
         g.add_edge(*ends, **attrs)
     return g

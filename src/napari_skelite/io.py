@@ -435,13 +435,16 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
         ends as nodes, branches as edges with length and mean radius; readable
         by ``networkx.read_graphml``). ``.csv``: the branch table
         (:func:`napari_skelite.graph.branch_table`).
-    skeleton : (M, N) or (P, M, N) int array
+    skeleton : (M, N) or (P, M, N) int array, dask or Zarr array, or SkeletonPoints
         Its redundant points are removed first, in every format
-        (:func:`napari_skelite.graph.minimal_skeleton`).
+        (:func:`napari_skelite.graph.minimal_skeleton`). A dask or Zarr array
+        is read block by block, with the same file as its whole array gives
+        (:mod:`napari_skelite.blockgraph`); a
+        :class:`~napari_skelite.blockgraph.SkeletonPoints` has been read already.
     spacing : sequence of float, optional
         Voxel size per axis (default 1; a negative size counts by its absolute value).
     mask : array of ``skeleton``'s shape, optional
-        The segmentation: gives radii.
+        The segmentation: gives radii (a dask or Zarr array for a chunked skeleton).
     overwrite : bool
     callback : callable, optional
         ``callback(done, total)`` as the work goes on (see :mod:`napari_skelite.graph`); an
@@ -457,6 +460,9 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
 
     path = Path(path)
     suffix = _suffix(path, GRAPH_SUFFIXES)
+    if graph._takes_points(skeleton):  # read block by block, once the name is known to be free
+        return _write_graph_points(path, suffix, lambda: graph._points_input(skeleton, spacing, mask, callback),
+                                   overwrite, callback)
     skeleton, sp, mask = graph._graph_inputs(skeleton, spacing, mask)
 
     def write(tmp):
@@ -474,28 +480,55 @@ def write_graph(path, skeleton: np.ndarray, *, spacing=None, mask=None, overwrit
     return atomic_write(path, suffix, overwrite, write)
 
 
+def _write_graph_points(path: Path, suffix: str, read, overwrite: bool, callback) -> Path:
+    """:func:`write_graph` of the skeleton points ``read()`` returns (a :class:`~napari_skelite.blockgraph.SkeletonPoints`)."""
+    from . import graph
+    from .blockgraph import branches_of_points
+
+    def write(tmp):
+        points = read()
+        sp = np.asarray(points.spacing, float)
+        if suffix == ".swc":
+            text = _swc_points(points.coords, points.labels, points.radius, sp, callback)
+            with open(tmp, "w") as f:
+                f.write(text)
+            return
+        b = branches_of_points(points, callback=callback)
+        if suffix == ".csv":
+            b.table.to_csv(tmp, index=False)
+        else:
+            import networkx as nx
+
+            nx.write_graphml(graph._networkx(b, sp, points.radius is not None, callback), tmp)
+
+    return atomic_write(path, suffix, overwrite, write)
+
+
 def _swc_text(skeleton: np.ndarray, spacing, mask, callback=None) -> str:
     """SWC lines of every skeleton point: one breadth-first tree per connected piece of each label."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import breadth_first_order
-
     from .graph import radius_image
 
     sp = np.asarray(spacing, float)
-    radius = radius_image(mask, sp, callback=callback) if mask is not None else None
     points = np.argwhere(skeleton > 0)
-    index = np.full(skeleton.shape, -1, np.int64)
-    index[tuple(points.T)] = np.arange(len(points))
+    radius = radius_image(mask, sp, callback=callback)[tuple(points.T)] if mask is not None else None
+    return _swc_points(points, skeleton[tuple(points.T)], radius, sp, callback)
+
+
+def _swc_points(points: np.ndarray, labels: np.ndarray, radius, sp: np.ndarray, callback=None) -> str:
+    """:func:`_swc_text` of the skeleton points ``points`` ((N, ndim) ints, raster order) with ids ``labels``
+    ((N,)) and radii ``radius`` ((N,) float, or None: half the smallest spacing)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from .blockgraph import neighbour_index
+
     rows, cols = [], []
-    for off in np.ndindex((3,) * skeleton.ndim):  # edges between neighbouring points of the same label
+    for off in np.ndindex((3,) * points.shape[1]):  # edges between neighbouring points of the same label
         off = np.array(off) - 1
         if not off.any():
             continue
-        q = points + off
-        ok = np.all((q >= 0) & (q < skeleton.shape), axis=1)
-        j = np.full(len(points), -1)
-        j[ok] = index[tuple(q[ok].T)]
-        same = (j >= 0) & (skeleton[tuple(points.T)] == skeleton[tuple(np.where(j[:, None] >= 0, q, points).T)])
+        j = neighbour_index(points, off[None])[:, 0]
+        same = (j >= 0) & (labels == labels[np.maximum(j, 0)])
         rows.append(np.flatnonzero(same))
         cols.append(j[same])
     r, c = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int), np.zeros(0, int))
@@ -504,7 +537,7 @@ def _swc_text(skeleton: np.ndarray, spacing, mask, callback=None) -> str:
     lines = ["# napari-skelite skeleton: n type x y z radius parent (physical units)"]
     number = np.zeros(len(points), np.int64)  # SWC ids, from 1
     seen = np.zeros(len(points), bool)
-    order = np.lexsort((np.where(degree == 1, 0, 1), skeleton[tuple(points.T)]))  # ends first, by label
+    order = np.lexsort((np.where(degree == 1, 0, 1), labels))  # ends first, by label
     n = piece = 0
     for k, start in enumerate(order):
         if seen[start]:
@@ -513,14 +546,14 @@ def _swc_text(skeleton: np.ndarray, spacing, mask, callback=None) -> str:
             callback(k, len(order))
         visit, pred = breadth_first_order(adj, start, directed=False, return_predecessors=True)
         piece += 1  # one breadth-first tree: one connected piece of one label
-        lines.append(f"# label {int(skeleton[tuple(points[start])])}, piece {piece}")
+        lines.append(f"# label {int(labels[start])}, piece {piece}")
         for v in visit:
             n += 1
             number[v] = n
             seen[v] = True
             pos = points[v][::-1] * sp[::-1]
-            x, y, z = (*pos, 0.0) if skeleton.ndim == 2 else pos
-            rad = float(radius[tuple(points[v])]) if radius is not None else float(sp.min() / 2)
+            x, y, z = (*pos, 0.0) if len(pos) == 2 else pos
+            rad = float(radius[v]) if radius is not None else float(sp.min() / 2)
             parent = number[pred[v]] if pred[v] >= 0 else -1
             lines.append(f"{n} 0 {x:.6g} {y:.6g} {z:.6g} {rad:.6g} {parent}")
     return "\n".join(lines) + "\n"

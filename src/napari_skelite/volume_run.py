@@ -5,8 +5,11 @@ file is read into memory and split into chunks), the skeleton is computed
 one block at a time with the method's halo (:mod:`napari_skelite.chunked`) and
 written straight into the output's blocks (:func:`napari_skelite.zarr_io.write_zarr`),
 so memory follows the chunk size. With ``--scheduler`` the blocks run on an
-existing dask distributed cluster. Graph outputs and non-Zarr label files
-need the whole skeleton, so it is gathered in memory for them.
+existing dask distributed cluster. A graph output (``.csv``, ``.graphml``,
+``.swc``) is made from the skeleton's points, read block by block
+(:mod:`napari_skelite.blockgraph`): only the list of points is held, and the
+file is the one the whole skeleton in memory gives. Non-Zarr label files and
+``--prune`` need the whole skeleton, so it is gathered in memory for them.
 """
 from __future__ import annotations
 
@@ -107,6 +110,8 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
             extra["level"] = volume.level
         if zarr_out:
             out, points = _write_zarr(a, output, skel, volume, spacing, unit, client, show, name)
+        elif graph_out and not a.prune:
+            out, points = _write_graph(a, output, skel, data, spacing, client, show, name)
         else:
             out, points = _write_file(a, output, skel, data, spacing, unit, client, graph_out)
     finally:
@@ -130,6 +135,18 @@ def _write_zarr(a, output, skel, volume, spacing, unit, client, show, name):
     points = da.count_nonzero(stored)
     points = client.compute(points).result() if client is not None else points.compute()
     return out, int(points)
+
+
+def _write_graph(a, output, skel, data, spacing, client, show, name):
+    """Write the graph of ``skel`` from its points, read block by block (a bar per block); returns the path and
+    the number of skeleton points read."""
+    from .blockgraph import skeleton_points
+    from .io import write_graph
+    from .progress import Bar
+
+    with Bar(f"{name}: {a.method}, graph", "block", enabled=show and client is None, leave=False) as bar:
+        points = skeleton_points(skel, spacing, mask=data, callback=bar if show and client is None else None)
+    return write_graph(output, points, overwrite=a.overwrite), points.gathered
 
 
 def _write_file(a, output, skel, data, spacing, unit, client, graph_out):
