@@ -523,6 +523,10 @@ def test_a_lazy_skeleton_saves_as_ome_zarr_with_its_voxel_size_graph_and_prune(s
     finish(s)
     assert len(_only(s, "graph").data) > 0
     s.viewer.layers.selection.active = out
+    assert s.save_graph(tmp_path / "g.csv") is not None
+    finish(s)
+    assert (tmp_path / "g.csv").read_text().count("\n") == len(_only(s, "graph").data) + 1
+    s.viewer.layers.selection.active = out
     assert s.prune(1.0) is not None
     finish(s)
     assert "pruned" in s.status

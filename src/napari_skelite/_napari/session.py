@@ -673,8 +673,8 @@ class Session:
         def work(job, report):
             from napari.layers import Shapes
 
-            shapes, kw = L.graph_shapes(np.asarray(data), geo, mask=None if mask is None else np.asarray(mask),
-                                        name=name, colour_by=colour_by, metadata=meta, callback=job.check)
+            shapes, kw = L.graph_shapes(data, geo, mask=mask, name=name, colour_by=colour_by, metadata=meta,
+                                        callback=job.check)  # a lazy skeleton: read block by block
             job.check()
             return (Shapes(shapes, **kw) if shapes else None), kw["features"]
 
@@ -773,8 +773,7 @@ class Session:
         metadata = {L.KEY: dict(L.meta_of(skel))}
 
         def write(check):
-            out = write_graph(path, np.asarray(data), spacing=scale, mask=None if mask is None else np.asarray(mask),
-                              overwrite=True, callback=check)
+            out = write_graph(path, data, spacing=scale, mask=mask, overwrite=True, callback=check)
             rec = L.record_for_layer(data, metadata, scale)
             if rec is not None:
                 write_record(out, rec)
