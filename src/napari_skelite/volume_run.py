@@ -79,6 +79,7 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
     import os
 
     from ._cli_common import finish, report_warnings
+    from ._memory import map_large_allocations
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
     from .chunked import ChunkSizeWarning
     from .io import check_output
@@ -90,9 +91,15 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
         raise ValueError("--prune needs the whole skeleton in memory; write a .tif/.npy (or a graph) to prune, "
                          "or prune the Zarr skeleton afterwards with napari_skelite.graph.prune.")
     check_output(output, overwrite=a.overwrite, record=not a.no_record, flag="--overwrite")
-    data, volume, spacing, unit = _input(a, source, threshold, threshold_fn)
     address = a.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address and getattr(a, "workers", None) is not None:
+        raise ValueError("--workers sets the blocks computed at once here; on a cluster its workers' threads do "
+                         "(`dask worker ADDRESS --nthreads N`): drop --workers or --scheduler "
+                         "(and DASK_SCHEDULER_ADDRESS).")
+    data, volume, spacing, unit = _input(a, source, threshold, threshold_fn)
     client = connect(address) if address else None
+    if client is None:
+        map_large_allocations()  # freed blocks go back to the system (see napari_skelite._memory)
     show = progress_enabled(quiet)
     name = Path(source).name
     try:
