@@ -4,7 +4,7 @@ The input stays lazy (an OME-Zarr level or Zarr array read chunk by chunk; a
 file is read into memory and split into chunks), the skeleton is computed
 one block at a time with the method's halo (:mod:`napari_skelite.chunked`) and
 written straight into the output's blocks (:func:`napari_skelite.zarr_io.write_zarr`),
-so memory follows the chunk size. With ``--scheduler`` the blocks run on an
+so memory follows the chunk size and the blocks computed at once (``--workers``). With ``--scheduler`` the blocks run on an
 existing dask distributed cluster. Graph outputs and non-Zarr label files
 need the whole skeleton, so it is gathered in memory for them.
 """
