@@ -232,7 +232,7 @@ def _even_chunks(darr, halo, method_name: str = "the method"):
             continue
         sizes = [size] * (n // size)
         rest = n - sum(sizes)
-        if rest and rest < halo:  # map_overlap needs every chunk at least as deep as the halo
+        if rest and rest < halo:  # every chunk at least as deep as the halo: its extended region stays within its neighbours
             sizes[-1] += rest
         elif rest:
             sizes.append(rest)
