@@ -174,3 +174,44 @@ def test_a_zero_size_input_in_chunks_gives_an_empty_skeleton(shape):
 def test_a_zero_size_dask_input_gives_an_empty_skeleton():
     out = skeletonize(da.zeros((0, 6), dtype=np.uint8, chunks=3), "boolean")
     assert np.asarray(out).shape == (0, 6)
+
+
+def _position_sensitive(block):
+    """Running sums along both axes: any shift or other padding of the extended block changes the result."""
+    return np.cumsum(np.cumsum(block.astype(np.int64), 0), 1)
+
+
+@pytest.mark.parametrize("chunks", [None, ((10, 10, 10, 6), (12, 12, 14, 6))])
+def test_map_padded_equals_map_overlap_with_zero_boundary(chunks):
+    from napari_skelite.chunked import map_padded
+
+    image = np.random.default_rng(2).integers(0, 5, (36, 44)).astype(np.uint8)
+    arr = da.from_array(image, chunks=(9, 11))
+    blocks = arr if chunks is None else arr.rechunk(chunks)
+    expected = blocks.map_overlap(_position_sensitive, depth=(4, 6), boundary=0, trim=True, dtype=np.int64)
+    got = map_padded(arr, _position_sensitive, (4, 6), chunks=chunks, dtype=np.int64)
+    assert got.chunks == expected.chunks
+    np.testing.assert_array_equal(got.compute(), expected.compute())
+
+
+def test_no_input_chunk_is_held_between_blocks():
+    from dask.callbacks import Callback
+
+    from napari_skelite.chunked import map_padded
+
+    class Held(Callback):
+        most = 0
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            bases = {id(v if v.base is None else v.base): v.nbytes if v.base is None else v.base.nbytes
+                     for v in state["cache"].values() if isinstance(v, np.ndarray)}
+            Held.most = max(Held.most, sum(bases.values()))
+
+    image = np.ones((48, 48, 48), np.uint8)  # 216 chunks of 8^3 (512 bytes), 110,592 bytes in all
+    arr = da.from_array(image, chunks=8)
+    with Held():
+        one_point = tuple((1,) * len(c) for c in arr.chunks)
+        total = map_padded(arr, lambda b: b, (4, 4, 4), dtype=np.uint8,
+                           then=lambda b: np.full((1, 1, 1), b.sum(), np.int64), out_chunks=one_point)
+        assert int(total.sum().compute(num_workers=2)) == image.size
+    assert Held.most < 20 * 8**3  # one-point results and the blocks in flight; map_overlap held ~100 chunks

@@ -182,3 +182,50 @@ def test_a_pruned_graph_of_an_ome_zarr_input_still_gathers_the_skeleton(tmp_path
     src = _ome(tmp_path / "in.zarr", labels, chunks=8)
     assert main(["skeletonize", str(src), str(tmp_path / "t.csv"), "--method", "boolean", "--prune", "3"]) == 0
     assert (tmp_path / "t.csv").stat().st_size > 0
+
+
+def _blocks_at_once(monkeypatch):
+    """Record the most blocks skeletonized at the same time (each block takes at least 50 ms)."""
+    import threading
+    import time
+
+    from napari_skelite import chunked
+
+    block = chunked._skeletonize_block
+    state = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def counted(*args, **kw):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(0.05)
+            return block(*args, **kw)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(chunked, "_skeletonize_block", counted)
+    return state
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_workers_bounds_the_blocks_computed_at_once(tmp_path, monkeypatch, workers):
+    labels = bezier_tree((192, 192), n_curves=4, radius=(1.0, 2.0), seed=3).astype(np.uint8)
+    src = _ome(tmp_path / "in.zarr", labels, spacing=(0.5, 0.5), chunks=48)  # 16 blocks (halo 26)
+    state = _blocks_at_once(monkeypatch)
+    assert main(["skeletonize", str(src), str(tmp_path / "out.zarr"), "--method", "boolean",
+                 "--workers", str(workers)]) == 0
+    assert (state["most"] == 1) if workers == 1 else (state["most"] >= 2)
+    np.testing.assert_array_equal(read_zarr(tmp_path / "out.zarr").data.compute(), skeletonize(labels, "boolean"))
+
+
+def test_workers_needs_a_chunked_run_here(tmp_path, capsys):
+    np.save(tmp_path / "in.npy", _vessels())
+    assert main(["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"), "--workers", "2"]) == 2
+    assert "--workers" in capsys.readouterr().err and not (tmp_path / "out.npy").exists()
+    args = ["skeletonize", str(tmp_path / "in.npy"), str(tmp_path / "out.zarr"), "--workers", "2",
+            "--scheduler", "tcp://127.0.0.1:9"]
+    assert main(args) == 2
+    assert "nthreads" in capsys.readouterr().err and not (tmp_path / "out.zarr").exists()

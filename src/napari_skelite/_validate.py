@@ -14,6 +14,8 @@ __all__ = [
     "check_iterations",
     "check_label_dtype",
     "check_spacing",
+    "compact_ids",
+    "count_ids",
     "intensity_image_reason",
     "otsu_threshold",
     "threshold_reason",
@@ -262,11 +264,49 @@ def threshold_reason(foreground: np.ndarray, threshold: float) -> str | None:
     return None
 
 
+#: points per slab of the helpers below: their index copies (8 bytes a point) stay this small
+_SLAB_POINTS = 2**20
+
+
+def _slabs(shape: tuple, points: int | None = None) -> list[slice]:
+    """Slices along axis 0 of an array of ``shape``, each of about ``points`` (default :data:`_SLAB_POINTS`)
+    points, at least one row."""
+    points = _SLAB_POINTS if points is None else points
+    row = int(np.prod(shape[1:], dtype=np.int64)) or 1
+    step = max(1, points // row)
+    return [slice(i, min(i + step, shape[0])) for i in range(0, shape[0], step)]
+
+
+def count_ids(compact: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(compact.ravel(), minlength=n + 1)``, one slab at a time.
+
+    ``np.bincount`` (like fancy indexing) first copies its input as 8-byte
+    integers: 8 bytes a point of the whole image for a uint8 image of one
+    byte a point. Slab by slab that copy stays :data:`_SLAB_POINTS` points.
+
+    Parameters
+    ----------
+    compact : array of non-negative ids up to ``n`` (e.g. from :func:`compact_ids`)
+    n : int
+        The largest id.
+
+    Returns
+    -------
+    (n + 1,) int64 array: the points of each id, 0 included.
+    """
+    counts = np.zeros(n + 1, np.int64)
+    for s in _slabs(compact.shape, max(_SLAB_POINTS, 4 * (n + 1))):  # each call costs the slab and the table
+        counts += np.bincount(compact[s].reshape(-1), minlength=n + 1)[: n + 1]
+    return counts
+
+
 def compact_ids(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Object ids (without 0, ascending) and the image relabelled ``1..n`` (0 stays 0) in the smallest unsigned dtype.
 
     The one relabelling of the package: the engine's object table and the
-    metrics' boxes of huge ids both use it.
+    metrics' boxes of huge ids both use it. Ids that fit a table are looked
+    up slab by slab, so the working memory beyond the result stays small
+    (see :func:`count_ids`).
     """
     small = arr.dtype.itemsize <= 2 or arr.dtype == bool
     if not small and arr.dtype.kind in "iu" and arr.size:  # ids that fit a table no larger than the image
@@ -274,13 +314,17 @@ def compact_ids(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         small = lo >= 0 and hi < max(2**16, 2 * arr.size)
     if small:  # a lookup table is cheaper than sorting
         codes = arr.view(np.uint8) if arr.dtype == bool else arr
-        codes = codes.astype(np.int64) if codes.dtype == np.uint64 else codes  # bincount takes no uint64
-        present = np.bincount(codes.reshape(-1), minlength=2) > 0
+        present = np.zeros(int(codes.max()) + 1 if codes.size else 1, bool)
+        for s in _slabs(codes.shape):
+            present[codes[s].reshape(-1)] = True
         present[0] = False
         ids = np.flatnonzero(present).astype(arr.dtype)
         lut = np.zeros(present.size, _uint_for(len(ids)))
         lut[ids.astype(np.int64)] = np.arange(1, len(ids) + 1)
-        return ids, lut[codes]
+        compact = np.empty(arr.shape, lut.dtype)
+        for s in _slabs(codes.shape):
+            compact[s] = lut[codes[s]]
+        return ids, compact
     ids, inverse = np.unique(arr, return_inverse=True)
     compact = inverse.reshape(arr.shape).astype(_uint_for(len(ids) + 1))
     if ids.size and ids[0] == 0:

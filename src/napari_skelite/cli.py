@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import methods
@@ -88,6 +89,17 @@ def _chunk_side(text: str) -> int:
     return v
 
 
+def _worker_count(text: str) -> int:
+    """``--workers``'s value: a positive integer."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"takes a positive number of blocks computed at once; got {text!r}")
+    return v
+
+
 def _cmd_skeletonize(a) -> int:
     """One input and its output (``IN OUT``), or a batch of inputs into ``--out-dir``."""
     if a.out_dir is not None:
@@ -113,15 +125,32 @@ def _skeletonize_file(a, source, output, *, quiet: bool = False) -> str:
     threshold = _threshold_value(a.threshold)
     if a.level is not None and not is_zarr_path(source):
         raise ValueError(f"--level chooses a resolution level of an OME-Zarr image; {source} is not one.")
-    if is_zarr_path(source) or is_zarr_path(output) or a.scheduler:
-        from .volume_run import skeletonize_lazy
+    lazy = is_zarr_path(source) or is_zarr_path(output) or a.scheduler
+    if a.workers is not None and not (lazy or a.chunks):
+        raise ValueError("--workers sets how many blocks are computed at once: it needs a chunked run (--chunks N, "
+                         "or a .zarr input or output).")
+    with _blocks_at_once(a.workers):
+        if lazy:
+            from .volume_run import skeletonize_lazy
 
-        msg = skeletonize_lazy(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet,
-                               options=_method_options(a, a.method), threshold_fn=_threshold)
-    else:
-        msg = _skeletonize_in_memory(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet)
+            msg = skeletonize_lazy(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet,
+                                   options=_method_options(a, a.method), threshold_fn=_threshold)
+        else:
+            msg = _skeletonize_in_memory(a, source, output, threshold=threshold, graph_out=graph_out, quiet=quiet)
     print(msg)
     return msg
+
+
+@contextmanager
+def _blocks_at_once(workers: int | None):
+    """Dask's local threads at most ``workers`` (None: dask's default, one per core) inside the block."""
+    if workers is None:
+        yield
+        return
+    import dask
+
+    with dask.config.set(num_workers=workers):
+        yield
 
 
 def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, quiet: bool) -> str:
@@ -146,6 +175,10 @@ def _skeletonize_in_memory(a, source, output, *, threshold, graph_out: bool, qui
         check_label_output(output, mask.ndim, np.max(mask))
     options = _method_options(a, a.method)
     unit_name = "block" if a.chunks else "point"
+    if a.chunks:
+        from ._memory import map_large_allocations
+
+        map_large_allocations()  # freed blocks go back to the system (see napari_skelite._memory)
     with warnings.catch_warnings(record=True) as caught, \
             Bar(f"{Path(source).name}: {a.method}", unit_name, enabled=progress_enabled(quiet), leave=False) as bar:
         warnings.simplefilter("always", TopologyChangedWarning)
@@ -297,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     _method_flags(s)
     s.add_argument("--chunks", type=_chunk_side, default=None,
                    help="process in chunks of this side (same result, bounded working memory)")
+    s.add_argument("--workers", type=_worker_count, default=None, metavar="N",
+                   help="chunked runs here: compute at most N blocks at once (default: one per CPU core); the peak "
+                   "memory grows with N (see docs/big-volumes.md)")
     s.add_argument("--prune", type=_prune_length, default=None, metavar="LENGTH",
                    help="remove end branches shorter than LENGTH (physical units of the input's voxel size) "
                    "and each label's stray pieces shorter than LENGTH")

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import methods
-from ._validate import as_label_array, check_memory, compact_ids, output_dtype
+from ._validate import as_label_array, check_memory, compact_ids, count_ids, output_dtype
 from .device import resolve_device
 
 __all__ = ["skeletonize_array"]
@@ -232,7 +232,7 @@ def skeletonize_array(mask, method: str | methods.Method, *, iterations: int | N
         boxes = ndimage.find_objects(compact)
         shapes = [_crop_shape(box) for box in boxes]
         check_memory(max(int(np.prod(sh)) for sh in shapes), record)
-        sizes = np.bincount(compact.reshape(-1), minlength=len(ids) + 1)[1:] if callback is not None else None
+        sizes = count_ids(compact, len(ids))[1:] if callback is not None else None
         total, done = (int(sizes.sum()), 0) if callback is not None else (0, 0)
         for group in _groups(shapes):
             canvas, places, inners, cut = _canvas(compact, boxes, group, shapes, cut_axes)

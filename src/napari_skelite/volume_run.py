@@ -4,12 +4,13 @@ The input stays lazy (an OME-Zarr level or Zarr array read chunk by chunk; a
 file is read into memory and split into chunks), the skeleton is computed
 one block at a time with the method's halo (:mod:`napari_skelite.chunked`) and
 written straight into the output's blocks (:func:`napari_skelite.zarr_io.write_zarr`),
-so memory follows the chunk size. With ``--scheduler`` the blocks run on an
-existing dask distributed cluster. A graph output (``.csv``, ``.graphml``,
-``.swc``) is made from the skeleton's points, read block by block
-(:mod:`napari_skelite.blockgraph`): only the list of points is held, and the
-file is the one the whole skeleton in memory gives. Non-Zarr label files and
-``--prune`` need the whole skeleton, so it is gathered in memory for them.
+so memory follows the chunk size and the blocks computed at once (``--workers``).
+With ``--scheduler`` the blocks run on an existing dask distributed cluster. A
+graph output (``.csv``, ``.graphml``, ``.swc``) is made from the skeleton's
+points, read block by block (:mod:`napari_skelite.blockgraph`): only the list
+of points is held, and the file is the one the whole skeleton in memory gives.
+Non-Zarr label files and ``--prune`` need the whole skeleton, so it is
+gathered in memory for them.
 """
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
     import os
 
     from ._cli_common import finish, report_warnings
+    from ._memory import map_large_allocations
     from .api import IntensityImageWarning, TopologyChangedWarning, skeletonize
     from .chunked import ChunkSizeWarning
     from .io import check_output
@@ -93,9 +95,15 @@ def skeletonize_lazy(a, source, output, *, threshold, graph_out: bool, quiet: bo
         raise ValueError("--prune needs the whole skeleton in memory; write a .tif/.npy (or a graph) to prune, "
                          "or prune the Zarr skeleton afterwards with napari_skelite.graph.prune.")
     check_output(output, overwrite=a.overwrite, record=not a.no_record, flag="--overwrite")
-    data, volume, spacing, unit = _input(a, source, threshold, threshold_fn)
     address = a.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address and getattr(a, "workers", None) is not None:
+        raise ValueError("--workers sets the blocks computed at once here; on a cluster its workers' threads do "
+                         "(`dask worker ADDRESS --nthreads N`): drop --workers or --scheduler "
+                         "(and DASK_SCHEDULER_ADDRESS).")
+    data, volume, spacing, unit = _input(a, source, threshold, threshold_fn)
     client = connect(address) if address else None
+    if client is None:
+        map_large_allocations()  # freed blocks go back to the system (see napari_skelite._memory)
     show = progress_enabled(quiet)
     name = Path(source).name
     try:

@@ -71,18 +71,19 @@ class BorderPoints:
 def _border_points(grid: Grid, flat: torch.Tensor) -> torch.Tensor:
     """Flat indices (ascending) of the foreground points of ``flat`` with a background face neighbour.
 
-    Evaluated on shifted views of the padded volume: a few bool volumes of
-    memory, not a neighbour list per foreground point.
+    Evaluated on shifted views of the padded volume, in place in one bool
+    volume: not a neighbour list per foreground point.
     """
     vol = flat.view(grid.shape)
     core = (slice(1, -1),) * grid.ndim
-    inside = vol[core].clone()  # foreground points whose face neighbours are all foreground
+    border = torch.zeros_like(vol)
+    inside = border[core]  # a view: foreground points whose face neighbours are all foreground, then the border
+    inside.copy_(vol[core])
     for axis in range(grid.ndim):
         for step in (-1, 1):
             shifted = [slice(1, -1)] * grid.ndim
             shifted[axis] = slice(1 + step, grid.shape[axis] - 1 + step)
             inside &= vol[tuple(shifted)]
-    border = torch.zeros_like(vol)
-    border[core] = vol[core] & ~inside
+    inside.logical_not_().logical_and_(vol[core])  # in place: one bool volume in all
     return torch.nonzero(border.view(-1)).squeeze(1)
 

@@ -66,10 +66,10 @@ class Grid:
     def flat(self, t: torch.Tensor, *, copy: bool = True) -> torch.Tensor:
         """``t`` (the unpadded shape) padded by one background point per side and flattened.
 
-        ``copy=False`` may return a view of a temporary (for read-only use).
+        The padding always writes a new tensor, which is returned (its own
+        memory, whatever ``copy`` says: ``copy=False`` callers only read it).
         """
-        f = torch.nn.functional.pad(t, (1, 1) * self.ndim).reshape(-1)
-        return f.clone() if copy else f
+        return torch.nn.functional.pad(t, (1, 1) * self.ndim).reshape(-1)
 
     def unflat(self, flat: torch.Tensor) -> torch.Tensor:
         """The unpadded array of a padded, flattened ``flat`` (a copy)."""

@@ -71,7 +71,7 @@ def thin(
     steps : list of tensors, only with ``return_steps``; ``steps[0]`` is the input.
     """
     device = mask.device
-    binary = mask.detach() > 0.5
+    binary = mask.detach() if mask.dtype == torch.bool else mask.detach() > 0.5  # a bool input is not copied
     grid = Grid(binary.shape, device)
     flat = grid.flat(binary)
     candidates = None
