@@ -218,6 +218,17 @@ def test_missing_weights_show_up_in_the_compare_rows(session_of, tmp_path, monke
     assert "weights file not found" in s.table_csv().splitlines()[1]
 
 
+def test_a_graph_is_shown_over_its_own_skeleton_alone(session_of):
+    s = session_of(labels())
+    _compare(s)
+    s.differences("boolean", "classic")
+    s.viewer.layers.selection.active = s.compare_layer("classic")
+    s.show_graph()
+    finish(s)
+    visible = {ly.name for ly in s.viewer.layers if ly.visible}
+    assert visible == {"cells", s.compare_layer("classic").name, _only(s, "graph").name}
+
+
 def test_the_graph_has_a_legend_with_its_value_range(session_of):
     s = session_of(labels(), scale=(2.0, 1.0))
     _run(s)

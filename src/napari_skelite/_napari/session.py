@@ -689,6 +689,10 @@ class Session:
                 self._set_status(f"{geo.name} is empty: no graph")
                 return
             self.viewer.add_layer(layer)
+            shown = [ly for ly in (self.layer(meta["of"]), self.layer(meta["id"])) if ly is not None]
+            if shown:
+                yield
+                self.show_only(shown)  # the graph over its own skeleton; other results hidden
             self._set_legend(colour_by if colour_by in features else "label", features)
 
         return self._start(Job(f"building the graph of {skel.name}…", "graph", L.id_of(skel)), work, done)
