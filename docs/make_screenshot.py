@@ -74,14 +74,13 @@ def shots(out: Path):
     viewer.layers["vessel tree 3D skeleton (skelite)"].visible = False
     settle()
     viewer.screenshot(str(out / "screenshot-graph.png"), canvas_only=False)
-    # 3D iterations: the slider starts on the final skeleton; one step back shows the state before the
-    # last iteration, what it removed in pink
+    # 3D iterations: the slider on the final skeleton, with the points the last iteration removed in pink
     w.keep_steps.setChecked(True)
     _choose(w, "boolean")
     w.run_btn.click()
     wait(w)
     steps = viewer.layers["vessel tree 3D iterations (boolean)"]
-    viewer.dims.set_current_step(0, max(steps.data.shape[0] - 2, 0))
+    viewer.dims.set_current_step(0, steps.data.shape[0] - 1)
     settle()
     viewer.screenshot(str(out / "screenshot-iterations-3d.png"), canvas_only=False)
     viewer.close()
