@@ -247,6 +247,8 @@ def _cmd_train(a):
     if a.print_config:
         print(recipe_text(full_config(cfg)))
         return 0
+    if cfg.init is not None and not Path(cfg.init).is_file():  # before the data is made
+        raise ValueError(f"init: no weights file {cfg.init!r} (paths are relative to the folder you run in).")
 
     import torch
     from tqdm import tqdm

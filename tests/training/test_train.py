@@ -156,6 +156,31 @@ def test_a_training_config_file_sets_the_options_the_command_line_does_not(tmp_p
     assert config["seed"] == 4  # the command line wins
 
 
+@pytest.mark.parametrize(("options", "said"), [
+    ({"steps": 1e400}, "steps must be a whole number"),
+    ({"steps": 2.5}, "steps must be a whole number"),
+    ({"steps": True}, "steps must be a whole number"),
+    ({"lr": "1e-3"}, "lr must be a finite number"),
+    ({"lr": -1}, "lr must be above 0"),
+    ({"cache": 5}, "cache must be a string"),
+    ({"balance": 1}, "balance must be true or false"),
+    ({"init": "no/such.pt"}, "init: no weights file 'no/such.pt'"),
+])
+def test_a_wrongly_typed_training_option_is_refused_by_name_before_any_data_is_made(tmp_path, capsys, monkeypatch,
+                                                                                    options, said):
+    import json
+
+    import napari_skelite.training.loop as loop
+    from napari_skelite.cli import main
+
+    monkeypatch.setattr(loop, "train", lambda *a, **k: pytest.fail("training started"))
+    conf = tmp_path / "recipe.json"
+    conf.write_text(json.dumps({"ndim": 2, **options}))
+    assert main(["train", "--config", str(conf), "--out", str(tmp_path / "w.pt")]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+
+
 def test_an_unknown_option_in_a_training_config_file_is_refused_with_the_known_ones(tmp_path, capsys):
     import json
 

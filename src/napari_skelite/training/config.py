@@ -10,6 +10,7 @@ of the synthetic data in ``"data"`` (or beside the others). A weights card
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -66,6 +67,7 @@ class TrainConfig:
     variant: str = "paper"       # "paper" or "subfield" (training.subfield)
 
     def __post_init__(self):
+        _check_types(self)
         if self.ndim not in (2, 3):
             raise ValueError(f"ndim must be 2 or 3; got {self.ndim}.")
         if self.out is None:
@@ -83,6 +85,37 @@ class TrainConfig:
             self.window_rates = tuple(float(r) for r in self.window_rates)
             if len(self.window_rates) != 2 or not all(0 < r <= 1 for r in self.window_rates):
                 raise ValueError(f"window_rates must be two rates within (0, 1]; got {self.window_rates}.")
+
+
+#: options that may be None (``out``: the default file)
+_OPTIONAL = ("out", "cache", "init", "window_rates", "unrolled_batch")
+_PATHS = ("out", "cache", "init", "device", "variant")
+
+
+def _check_types(cfg: TrainConfig) -> None:
+    """Refuse a value of the wrong type or a non-finite number, naming the option (before any work)."""
+    for f in fields(cfg):
+        value, default = getattr(cfg, f.name), f.default
+        if value is None and f.name in _OPTIONAL:
+            continue
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool), "true or false"
+        elif f.name in ("unrolled_batch",) or (isinstance(default, int) and not isinstance(default, bool)):
+            ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            kind = "a finite number"
+        elif f.name in _PATHS:
+            ok, kind = isinstance(value, str), "a string"
+        else:
+            continue
+        if not ok:
+            raise ValueError(f"{f.name} must be {kind}; got {value!r}.")
+    if cfg.lr <= 0:
+        raise ValueError(f"lr must be above 0; got {cfg.lr}.")
+    for name in [f.name for f in fields(cfg) if f.name.endswith("_weight") or f.name == "weight_decay"]:
+        if getattr(cfg, name) < 0:
+            raise ValueError(f"{name} must be 0 or more; got {getattr(cfg, name)}.")
 
 
 _FIELDS = {f.name: f for f in fields(TrainConfig)}
