@@ -190,6 +190,9 @@ def test_a_mask_of_another_shape_than_a_chunked_skeleton_is_refused_before_any_b
     skel = da.zeros((8, 8), np.uint8, chunks=4)
     with pytest.raises(ValueError, match="shape"):
         branch_table(skel, mask=da.zeros((8, 9), np.uint8, chunks=4))
+    for numpy_mask in (np.zeros((8, 9), np.uint8), np.zeros((8,), np.uint8)):  # numpy: the same clear message
+        with pytest.raises(ValueError, match="must have the skeleton's shape"):
+            branch_table(skel, mask=numpy_mask)
     with pytest.raises(ValueError, match="2D or 3D"):
         branch_table(da.zeros((2, 8, 8, 8), np.uint8, chunks=4))
 

@@ -148,11 +148,12 @@ def skeleton_points(skeleton, spacing=None, *, mask=None, callback=None) -> Skel
     sp = check_spacing(spacing, skel.ndim)
     lazy_mask = None
     if mask is not None:
+        given = tuple(getattr(mask, "shape", None) or np.shape(mask))
+        if given != tuple(skel.shape):  # before the mask is split into the skeleton's chunks
+            raise ValueError(f"`mask` must have the skeleton's shape {skel.shape}; got {given}. "
+                             "Pass the segmentation the skeleton was made from.")
         lazy_mask = _as_dask(mask, "mask", chunks=skel.chunks)
         check_label_dtype(lazy_mask, "mask")
-        if lazy_mask.shape != skel.shape:
-            raise ValueError(f"`mask` must have the skeleton's shape {skel.shape}; got {lazy_mask.shape}. "
-                             "Pass the segmentation the skeleton was made from.")
     shape = tuple(int(n) for n in skel.shape)
     blocks = _Blocks(callback)
     coords, labels = _gather(skel, blocks)
