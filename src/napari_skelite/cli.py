@@ -78,26 +78,21 @@ def _prune_length(text: str) -> float:
     return v
 
 
-def _chunk_side(text: str) -> int:
-    """``--chunks``'s value: a positive integer."""
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"takes a positive chunk side (points); got {text!r}")
-    return v
+def _positive(what: str):
+    """An argparse type: a positive integer, else an error that says it takes ``what``."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = 0
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"takes a positive {what}; got {text!r}")
+        return v
+    return parse
 
 
-def _worker_count(text: str) -> int:
-    """``--workers``'s value: a positive integer."""
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"takes a positive number of blocks computed at once; got {text!r}")
-    return v
+_chunk_side = _positive("chunk side (points)")  # --chunks
+_worker_count = _positive("number of blocks computed at once")  # --workers
 
 
 def _cmd_skeletonize(a) -> int:
