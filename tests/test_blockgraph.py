@@ -10,7 +10,9 @@ from napari_skelite import blockgraph, skeletonize
 from napari_skelite.blockgraph import SkeletonPoints, neighbour_index, skeleton_points
 from napari_skelite.graph import branch_table, branches, minimal_skeleton, radius_image, to_networkx
 from napari_skelite.io import write_graph
-from napari_skelite.synthetic import bezier_tree, topology_shape
+from napari_skelite.synthetic import bezier_tree
+
+from .conftest import noisy_labels
 
 
 def _same_branches(skel, chunks, spacing=None, mask=None, mask_chunks=None):
@@ -27,11 +29,7 @@ def _same_branches(skel, chunks, spacing=None, mask=None, mask_chunks=None):
 
 def _labels(seed: int, ndim: int) -> np.ndarray:
     """A random label image: topology-rich blobs with salt noise (specks, ragged borders, touching ids)."""
-    rng = np.random.default_rng(seed)
-    labels = topology_shape(seed, ndim=ndim, size=24 if ndim == 2 else 12)
-    salt = rng.random(labels.shape) < 0.05
-    labels[salt] = rng.integers(0, 4, int(salt.sum()))
-    return labels
+    return noisy_labels(seed, ndim, 24 if ndim == 2 else 12)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)

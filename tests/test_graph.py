@@ -8,6 +8,8 @@ from napari_skelite.graph import branch_table, branches, minimal_skeleton, prune
 from napari_skelite.metrics import betti_per_label
 from napari_skelite.synthetic import topology_shape
 
+from .conftest import noisy_labels
+
 
 def _cross():
     s = np.zeros((11, 11), np.uint16)
@@ -198,11 +200,7 @@ def test_the_minimal_skeleton_keeps_every_labels_topology_and_leaves_a_boolean_s
 
 def _noisy_labels(seed: int, ndim: int) -> np.ndarray:
     """A small random label image with salt noise: specks and ragged borders for every method."""
-    rng = np.random.default_rng(seed)
-    labels = topology_shape(seed, ndim=ndim, size=20 if ndim == 2 else 10)
-    salt = rng.random(labels.shape) < 0.05
-    labels[salt] = rng.integers(0, 4, int(salt.sum()))
-    return labels
+    return noisy_labels(seed, ndim, 20 if ndim == 2 else 10)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
