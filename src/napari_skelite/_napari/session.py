@@ -13,9 +13,14 @@ the ``PublicOnlyProxy`` of a viewer that napari hands a plugin widget.
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import inspect
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from napari.utils.events import EmitterGroup
@@ -53,21 +58,17 @@ def _snapshot_of(data):
     return data if is_dask_array(data) else np.array(data, copy=True)
 
 
-_results_folder: list = []  # [path] of this process's folder for large results kept on disk
+@functools.cache
+def _results_root() -> Path:
+    """This process's folder for large results kept on disk, removed when Python exits."""
+    root = Path(tempfile.mkdtemp(prefix="napari-skelite-results-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
-def _new_result_folder():
-    """A new folder for one large result (a Zarr store the result layer reads), removed when Python exits."""
-    import atexit
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    if not _results_folder:
-        root = Path(tempfile.mkdtemp(prefix="napari-skelite-results-"))
-        atexit.register(shutil.rmtree, root, ignore_errors=True)
-        _results_folder.append(root)
-    return Path(tempfile.mkdtemp(dir=_results_folder[0]))
+def _new_result_folder() -> Path:
+    """A new folder for one large result (a Zarr store the result layer reads)."""
+    return Path(tempfile.mkdtemp(dir=_results_root()))
 
 
 def _is_image(layer) -> bool:
