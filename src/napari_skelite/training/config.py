@@ -89,7 +89,7 @@ class TrainConfig:
 
 #: options that may be None (``out``: the default file)
 _OPTIONAL = ("out", "cache", "init", "window_rates", "unrolled_batch")
-_PATHS = ("out", "cache", "init", "device", "variant")
+_STRINGS = ("out", "cache", "init", "device", "variant")
 
 
 def _check_types(cfg: TrainConfig) -> None:
@@ -100,12 +100,12 @@ def _check_types(cfg: TrainConfig) -> None:
             continue
         if isinstance(default, bool):
             ok, kind = isinstance(value, bool), "true or false"
-        elif f.name in ("unrolled_batch",) or (isinstance(default, int) and not isinstance(default, bool)):
+        elif f.name == "unrolled_batch" or isinstance(default, int):  # bool is handled above
             ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
         elif isinstance(default, float):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             kind = "a finite number"
-        elif f.name in _PATHS:
+        elif f.name in _STRINGS:
             ok, kind = isinstance(value, str), "a string"
         else:
             continue
